@@ -1,0 +1,5 @@
+"""``python -m costmodel`` runs the command-line interface."""
+
+from costmodel.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""The ``costmodel`` command line.
+
+Results go to stdout (tables, or JSON with ``--json``); diagnostics go to stderr.
+Exit codes: 0 success, 2 bad input (with a message naming what is wrong), 1 unexpected error.
+Heavy modules (pandas, the engine, solvers, plotting) are imported inside the commands so
+that ``costmodel --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from costmodel.results import Results
+
+app = typer.Typer(
+    name="costmodel",
+    help="Bottom-up cost of sodium-ion (NFPP, O3, Prussian white) and LFP reference cells: what each cell costs, and why.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+EXIT_BAD_INPUT = 2
+
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of prices and FX (default: the first year in the data).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+DesignOpt = Annotated[list[str] | None, typer.Option("--design", "-d", help="Design(s) to show (repeatable; default all).")]
+
+
+def _stdout():
+    from rich.console import Console
+
+    return Console(file=sys.stdout, width=max(100, Console().width))
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` on stderr and return an exit with the bad-input code."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _model():
+    from costmodel.model import Model
+
+    return Model()
+
+
+def _summary_records(results: Results, n_top: int = 3) -> list[dict]:
+    summary = results.summary()
+    top = results.top_components(n_top)
+    records = []
+    for row in summary.itertuples(index=False):
+        comps = top[(top["scenario"] == row.scenario) & (top["design"] == row.design) & (top["year"] == row.year)]
+        records.append(
+            {
+                "scenario": row.scenario,
+                "design": row.design,
+                "year": int(row.year),
+                "usd_per_kwh": row.usd_per_kwh,
+                "cny_per_wh": row.cny_per_wh,
+                "wh_per_kg": row.wh_per_kg,
+                "wh_per_l": row.wh_per_l,
+                "cell_ah": row.cell_ah,
+                "materials_usd_per_kwh": row.materials_usd_per_kwh,
+                "manufacturing_usd_per_kwh": row.manufacturing_usd_per_kwh,
+                "reference": results.reference,
+                "gap_usd_per_kwh": row.gap_usd_per_kwh,
+                "gap_cny_per_wh": row.gap_cny_per_wh,
+                "gap_pct": row.gap_pct,
+                "top_components": [{"component": c.component, "usd_per_kwh": c.value} for c in comps.itertuples()],
+            }
+        )
+    return records
+
+
+@app.command()
+def run(
+    year: YearOpt = None,
+    design: DesignOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cost of every design: USD/kWh, CNY/Wh, Wh/kg, gap to the reference (LFP) and top components."""
+    from rich.table import Table
+
+    model = _model()
+    results = model.evaluate(year, designs=design)
+    records = _summary_records(results)
+    if as_json:
+        typer.echo(json.dumps({"source": model.dataset.source, "results": records}, indent=2))
+        return
+    labels = _labels(model)
+    table = Table(title=f"Cell cost, {records[0]['year']} ({model.dataset.source})", title_justify="left")
+    for col, just in (
+        ("design", "left"),
+        ("USD/kWh", "right"),
+        ("CNY/Wh", "right"),
+        ("Wh/kg", "right"),
+        ("Wh/L", "right"),
+        (f"gap to {results.reference}", "right"),
+        ("top cost components (USD/kWh)", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for r in records:
+        gap = "reference" if r["design"] == r["reference"] else f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)"
+        top = ", ".join(f"{c['component']} {c['usd_per_kwh']:.1f}" for c in r["top_components"])
+        table.add_row(
+            f"{r['design']}\n[dim]{labels.get(r['design'], '')}[/dim]",
+            f"{r['usd_per_kwh']:.2f}",
+            f"{r['cny_per_wh']:.3f}",
+            f"{r['wh_per_kg']:.0f}",
+            f"{r['wh_per_l']:.0f}",
+            gap,
+            top,
+        )
+    _stdout().print(table)
+
+
+def _labels(model) -> dict[str, str]:
+    ds = model.dataset.designs
+    rows = ds[ds["parameter"] == "label"]
+    return dict(zip(rows["design"], rows["value"]))
+
+
+@app.command()
+def breakdown(
+    design: Annotated[str, typer.Argument(help="Design name, e.g. nfpp.")],
+    year: YearOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Full component table of one design: USD/kWh, CNY/Wh, share, plus masses and metrics."""
+    from rich.table import Table
+
+    model = _model()
+    results = model.evaluate(year, designs=[design])
+    usd = results.costs[results.costs["unit"] == "USD/kWh"].reset_index(drop=True)
+    cny = results.costs[results.costs["unit"] == "CNY/Wh"].reset_index(drop=True)
+    total = usd["value"].sum()
+    rows = [
+        {
+            "component": u.component,
+            "category": u.category,
+            "usd_per_kwh": u.value,
+            "cny_per_wh": c.value,
+            "share_pct": 100.0 * u.value / total,
+        }
+        for u, c in zip(usd.itertuples(), cny.itertuples(), strict=True)
+    ]
+    masses = {r.part: r.value for r in results.masses.itertuples()}
+    metrics = {r.metric: {"value": r.value, "unit": r.unit} for r in results.metrics.itertuples()}
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "design": design,
+                    "year": int(usd["year"].iloc[0]),
+                    "total_usd_per_kwh": total,
+                    "total_cny_per_wh": cny["value"].sum(),
+                    "components": rows,
+                    "masses_kg_per_kwh": masses,
+                    "metrics": metrics,
+                },
+                indent=2,
+            )
+        )
+        return
+    out = _stdout()
+    table = Table(title=f"{design}: cost components, {int(usd['year'].iloc[0])}", title_justify="left")
+    for col in ("category", "component", "USD/kWh", "CNY/Wh", "share"):
+        table.add_column(col, justify="left" if col in ("category", "component") else "right")
+    for r in rows:
+        table.add_row(r["category"], r["component"], f"{r['usd_per_kwh']:.3f}", f"{r['cny_per_wh']:.4f}", f"{r['share_pct']:.1f} %")
+    table.add_row("", "[b]total[/b]", f"[b]{total:.2f}[/b]", f"[b]{cny['value'].sum():.4f}[/b]", "100 %")
+    out.print(table)
+    mt = Table(title="mass (kg/kWh) and metrics", title_justify="left")
+    mt.add_column("item")
+    mt.add_column("value", justify="right")
+    mt.add_column("unit")
+    for part, value in masses.items():
+        mt.add_row(part, f"{value:.4f}", "kg/kWh")
+    mt.add_row("[b]total mass[/b]", f"{sum(masses.values()):.3f}", "kg/kWh")
+    for name, m in metrics.items():
+        mt.add_row(name, f"{m['value']:.4g}", m["unit"])
+    out.print(mt)
+
+
+def main() -> None:
+    """Console-script entry point: runs the app and turns input errors into exit code 2."""
+    from costmodel.units import UnitError
+    from costmodel.validation import InputError
+
+    try:
+        app()
+    except InputError as exc:
+        typer.echo(exc.report(), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except UnitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,583 @@
+"""The Dataset: validated input tables in canonical form, and the flat parameters of a year.
+
+Tables (pandas DataFrames, one row per figure, each with source, date and status):
+    prices     item, year, value, unit, low, high      quoted price per year
+    fx         year, cny_per_usd                        exchange rate per year
+    items      item, dimension, category, ...           what can be priced
+    materials  material, role, property, value          active-material properties
+    designs    design, parameter, value                 cell designs (long form)
+    globals    name, value                              plant, finance, learning
+    links      target, driver, coefficient, driver_ref  derived prices
+
+``validate_tables`` checks raw tables (from the packaged CSV files or from a workbook) and
+reports every problem at once, each located by a ``locate(table, row, column)`` callback
+(``prices.csv line 12, column value`` or ``Prices!C12``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from costmodel.catalog import ParameterSpec, load_catalog, scope_specs
+from costmodel.engine.inputs import PriceLink, StaticData
+from costmodel.units import UnitError, parse_price_unit
+from costmodel.validation import InputError, Problem, parse_number
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "prices": ("item", "year", "value", "unit"),
+    "fx": ("year", "cny_per_usd"),
+    "items": ("item", "dimension", "category"),
+    "materials": ("material", "role", "property", "value"),
+    "designs": ("design", "parameter", "value"),
+    "globals": ("name", "value"),
+    "links": ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit"),
+}
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "prices": ("low", "high", "source", "date", "status"),
+    "fx": ("source", "date", "status"),
+    "items": ("density_g_cm3", "molar_mass_g_mol", "description"),
+    "materials": ("source", "date", "status"),
+    "designs": ("source", "date", "status"),
+    "globals": ("source", "date", "status"),
+    "links": ("source", "date", "status"),
+}
+STATUSES = ("sourced", "assumption", "derived", "physical")
+DIMENSIONS = ("mass", "area", "count", "energy")
+ROLES = ("cathode", "anode")
+SHARE_GROUPS = {
+    "cathode formulation": ("cathode_active_fraction", "cathode_binder_fraction", "cathode_carbon_fraction"),
+    "anode formulation": ("anode_active_fraction", "anode_binder_fraction", "anode_carbon_fraction"),
+    "solvent shares": ("solvent_ec_share", "solvent_pc_share", "solvent_dmc_share", "solvent_emc_share"),
+    "conversion driver shares": ("driver_share_area", "driver_share_cells", "driver_share_ah", "driver_share_fixed"),
+}
+
+Locator = Callable[[str, object, str], str]
+
+
+def csv_locator(table: str, row: object, column: str) -> str:
+    """Locate a cell of a packaged CSV table: ``prices.csv line 12, column value``."""
+    return f"{table}.csv line {row}, column {column}" if column else f"{table}.csv line {row}"
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """Flat parameters of one year.
+
+    Attributes:
+        year: the year the prices and FX are taken from.
+        values: numeric parameters by flat name (``price.li2co3``, ``design.nfpp.np_ratio``).
+        choices: choice parameters by flat name (``design.nfpp.anode_material``).
+        designs: design names in table order.
+    """
+
+    year: int
+    values: dict[str, float]
+    choices: dict[str, str]
+    designs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated tables in canonical form (numbers as floats, units checked)."""
+
+    prices: pd.DataFrame
+    fx: pd.DataFrame
+    items: pd.DataFrame
+    materials: pd.DataFrame
+    designs: pd.DataFrame
+    globals: pd.DataFrame
+    links: pd.DataFrame
+    static: StaticData
+    source: str = "bundled default data"
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Years with an FX rate, ascending."""
+        return tuple(sorted(int(y) for y in self.fx["year"]))
+
+    @property
+    def design_names(self) -> tuple[str, ...]:
+        """Design names in table order."""
+        return tuple(dict.fromkeys(self.designs["design"]))
+
+    @property
+    def reference_design(self) -> str:
+        """The design others are compared with (``global.reference_design``)."""
+        row = self.globals.loc[self.globals["name"] == "reference_design", "value"]
+        return str(row.iloc[0]) if len(row) else self.design_names[-1]
+
+    def parameters(self, year: int) -> ParameterSet:
+        """Flat parameters for ``year`` (prices and FX of that year, everything else as is).
+
+        Raises:
+            InputError: if the year is not in the data.
+        """
+        if year not in self.years:
+            raise InputError(
+                [Problem("year", f"{year} is not in the data; available years: {', '.join(map(str, self.years))}")],
+                self.source,
+            )
+        return _parameters(self, year)
+
+
+def _parameters(ds: Dataset, year: int) -> ParameterSet:
+    values: dict[str, float] = {}
+    choices: dict[str, str] = {}
+    prices = ds.prices[ds.prices["year"] == year]
+    values.update({f"price.{r.item}": float(r.value) for r in prices.itertuples()})
+    values["fx.cny_per_usd"] = float(ds.fx.loc[ds.fx["year"] == year, "cny_per_usd"].iloc[0])
+    for r in ds.globals.itertuples():
+        if isinstance(r.value, str):
+            choices[f"global.{r.name}"] = r.value
+        else:
+            values[f"global.{r.name}"] = float(r.value)
+    for r in ds.materials.itertuples():
+        values[f"material.{r.material}.{r.property}"] = float(r.value)
+    for r in ds.designs.itertuples():
+        key = f"design.{r.design}.{r.parameter}"
+        if isinstance(r.value, str):
+            choices[key] = r.value
+        else:
+            values[key] = float(r.value)
+    for r in ds.links.itertuples():
+        values[f"link.{r.target}.coefficient"] = float(r.coefficient)
+        values[f"link.{r.target}.driver_ref"] = float(r.driver_ref)
+    return ParameterSet(year=year, values=values, choices=choices, designs=ds.design_names)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Collects problems while converting raw tables."""
+
+    def __init__(self, locate: Locator) -> None:
+        self.locate = locate
+        self.problems: list[Problem] = []
+
+    def add(self, table: str, row: object, column: str, message: str) -> None:
+        self.problems.append(Problem(self.locate(table, row, column), message))
+
+    def number(self, table: str, row: object, column: str, raw: object, *, positive: bool = False) -> float | None:
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+            self.add(table, row, column, "expected a number, found an empty cell")
+            return None
+        try:
+            value = parse_number(raw)
+        except ValueError as exc:
+            self.add(table, row, column, str(exc))
+            return None
+        if positive and value <= 0:
+            self.add(table, row, column, f"expected a positive number, found {value:g}")
+            return None
+        return value
+
+    def text(self, raw: object) -> str:
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            return ""
+        return str(raw).strip()
+
+
+def _blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip())
+
+
+def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locator, source: str = "input") -> Dataset:
+    """Check raw tables and build a Dataset, or raise ``InputError`` with ALL problems.
+
+    Args:
+        raw: table name → DataFrame of raw cell values (index = row label for ``locate``).
+        locate: maps (table, row label, column) to a location string.
+        source: name of the input (file path) used in the error report.
+    """
+    ck = _Checker(locate)
+    for table, cols in REQUIRED.items():
+        frame = raw.get(table)
+        if frame is None:
+            ck.problems.append(Problem(locate(table, "", ""), f"table {table!r} is missing"))
+            continue
+        for col in cols:
+            if col not in frame.columns:
+                ck.problems.append(Problem(locate(table, "header", col), f"column {col!r} is missing"))
+    if ck.problems:
+        raise InputError(ck.problems, source)
+
+    items = _check_items(raw["items"], ck)
+    fx = _check_fx(raw["fx"], ck)
+    prices = _check_prices(raw["prices"], items, fx, ck)
+    materials = _check_materials(raw["materials"], items, ck)
+    links = _check_links(raw["links"], items, ck)
+    globals_ = _check_globals(raw["globals"], ck)
+    designs = _check_designs(raw["designs"], items, materials, ck)
+    if ck.problems:
+        raise InputError(ck.problems, source)
+    static = _static(items, prices, links)
+    return Dataset(prices, fx, items, materials, designs, globals_, links, static, source)
+
+
+def _rows(frame: pd.DataFrame):
+    for label, row in frame.iterrows():
+        if all(_blank(v) for v in row.values):
+            continue  # blank rows are tolerated
+        yield label, row
+
+
+def _provenance(row: pd.Series, table: str, label: object, ck: _Checker) -> dict[str, str]:
+    out = {k: ck.text(row.get(k)) for k in ("source", "date", "status")}
+    if out["status"] and out["status"] not in STATUSES:
+        ck.add(table, label, "status", f"unknown status {out['status']!r}; expected one of {', '.join(STATUSES)}")
+    return out
+
+
+def _check_items(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    rows, seen = [], set()
+    for label, r in _rows(frame):
+        item = ck.text(r["item"])
+        if not item:
+            ck.add("items", label, "item", "expected an item name, found an empty cell")
+            continue
+        if item in seen:
+            ck.add("items", label, "item", f"duplicate item {item!r}")
+            continue
+        seen.add(item)
+        dim = ck.text(r["dimension"])
+        if dim not in DIMENSIONS:
+            ck.add("items", label, "dimension", f"unknown dimension {dim!r}; expected one of {', '.join(DIMENSIONS)}")
+        rec = {"item": item, "dimension": dim, "category": ck.text(r["category"]), "description": ck.text(r.get("description"))}
+        for col in ("density_g_cm3", "molar_mass_g_mol"):
+            raw = r.get(col)
+            rec[col] = math.nan if _blank(raw) else ck.number("items", label, col, raw, positive=True)
+        if rec["category"] == "foil" and (rec["density_g_cm3"] is None or math.isnan(rec["density_g_cm3"])):
+            ck.add("items", label, "density_g_cm3", f"foil {item!r} needs a density (g/cm3)")
+        if rec["category"] == "salt" and (rec["molar_mass_g_mol"] is None or math.isnan(rec["molar_mass_g_mol"])):
+            ck.add("items", label, "molar_mass_g_mol", f"salt {item!r} needs a molar mass (g/mol)")
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=["item", "dimension", "category", "density_g_cm3", "molar_mass_g_mol", "description"])
+
+
+def _check_year(table: str, label: object, raw: object, ck: _Checker) -> int | None:
+    value = ck.number(table, label, "year", raw)
+    if value is None:
+        return None
+    if value != int(value) or not 1990 <= value <= 2100:
+        ck.add(table, label, "year", f"expected a year such as 2025, found {raw!r}")
+        return None
+    return int(value)
+
+
+def _check_fx(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    rows, seen = [], set()
+    for label, r in _rows(frame):
+        year = _check_year("fx", label, r["year"], ck)
+        rate = ck.number("fx", label, "cny_per_usd", r["cny_per_usd"], positive=True)
+        if year is not None and year in seen:
+            ck.add("fx", label, "year", f"duplicate FX year {year}")
+            continue
+        if year is None or rate is None:
+            continue
+        seen.add(year)
+        rows.append({"year": year, "cny_per_usd": rate, **_provenance(r, "fx", label, ck)})
+    if not rows and not ck.problems:
+        ck.add("fx", "", "", "no FX rate given: at least one year is needed")
+    return pd.DataFrame(rows, columns=["year", "cny_per_usd", "source", "date", "status"])
+
+
+def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    dims = dict(zip(items["item"], items["dimension"]))
+    years = set(fx["year"])
+    rows, seen, units = [], {}, {}
+    for label, r in _rows(frame):
+        item = ck.text(r["item"])
+        year = _check_year("prices", label, r["year"], ck)
+        value = ck.number("prices", label, "value", r["value"], positive=True)
+        unit_text = ck.text(r["unit"])
+        unit = None
+        try:
+            unit = parse_price_unit(unit_text)
+        except UnitError as exc:
+            ck.add("prices", label, "unit", str(exc))
+        if item not in dims:
+            ck.add("prices", label, "item", f"unknown item {item!r}; add it to the items table first")
+            continue
+        if unit is not None and unit.dimension != dims[item]:
+            ck.add("prices", label, "unit", f"{item} is priced per {dims[item]}, but {unit_text!r} is per {unit.dimension}")
+            unit = None
+        if unit is not None and units.setdefault(item, unit.text) != unit.text:
+            ck.add("prices", label, "unit", f"{item} uses {units[item]} in another row; use one unit per item")
+        if year is not None:
+            if (item, year) in seen:
+                ck.add("prices", label, "item", f"duplicate price for {item} in {year} (also {seen[(item, year)]})")
+                continue
+            seen[(item, year)] = ck.locate("prices", label, "item")
+            if year not in years:
+                ck.add("prices", label, "year", f"no FX rate for {year}; add it to the FX table")
+        bounds = {}
+        for col in ("low", "high"):
+            raw = r.get(col)
+            bounds[col] = math.nan if _blank(raw) else ck.number("prices", label, col, raw, positive=True)
+        lo, hi = bounds["low"], bounds["high"]
+        if value is not None and lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
+            if not lo <= value <= hi:
+                ck.add("prices", label, "value", f"value {value:g} lies outside its low/high range [{lo:g}, {hi:g}]")
+        if value is None or unit is None or year is None:
+            continue
+        rows.append(
+            {"item": item, "year": year, "value": value, "unit": unit.text, "low": lo, "high": hi, **_provenance(r, "prices", label, ck)}
+        )
+    out = pd.DataFrame(rows, columns=["item", "year", "value", "unit", "low", "high", "source", "date", "status"])
+    for item in items["item"]:
+        have = set(out.loc[out["item"] == item, "year"])
+        missing = sorted(years - have)
+        if have and missing:
+            ck.add("prices", "", "", f"{item} has no price for {', '.join(map(str, missing))}")
+        elif not have and not ck.problems:
+            ck.add("prices", "", "", f"{item} has no price in any year")
+    return out
+
+
+def _check_materials(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    cats = dict(zip(items["item"], items["category"]))
+    specs = {s.name: s for s in scope_specs("material")}
+    rows, seen = [], set()
+    for label, r in _rows(frame):
+        mat, role, prop = ck.text(r["material"]), ck.text(r["role"]), ck.text(r["property"])
+        if role not in ROLES:
+            ck.add("materials", label, "role", f"unknown role {role!r}; expected cathode or anode")
+            continue
+        if cats.get(mat) != role:
+            ck.add("materials", label, "material", f"unknown {role} material {mat!r}: it must be an item of category {role}")
+            continue
+        spec = specs.get(prop)
+        if spec is None:
+            ck.add("materials", label, "property", f"unknown property {prop!r}; expected one of {', '.join(specs)}")
+            continue
+        if (mat, prop) in seen:
+            ck.add("materials", label, "property", f"duplicate {prop} for {mat}")
+            continue
+        seen.add((mat, prop))
+        value = ck.number("materials", label, "value", r["value"])
+        if value is not None and (msg := spec.check(value)):
+            ck.add("materials", label, "value", msg)
+            continue
+        if value is not None:
+            rows.append({"material": mat, "role": role, "property": prop, "value": value, **_provenance(r, "materials", label, ck)})
+    out = pd.DataFrame(rows, columns=["material", "role", "property", "value", "source", "date", "status"])
+    needed = {"cathode": ("capacity_ah_kg", "voltage_v"), "anode": ("capacity_ah_kg", "ice")}
+    for (mat, role), grp in out.groupby(["material", "role"]):
+        for prop in needed[role]:
+            if prop not in set(grp["property"]):
+                ck.add("materials", "", "", f"{role} {mat} has no {prop}")
+    return out
+
+
+def _check_links(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    known = set(items["item"])
+    rows, seen = [], set()
+    for label, r in _rows(frame):
+        target, driver = ck.text(r["target"]), ck.text(r["driver"])
+        for col, name in (("target", target), ("driver", driver)):
+            if name not in known:
+                ck.add("links", label, col, f"unknown item {name!r}")
+        if target in seen:
+            ck.add("links", label, "target", f"{target} already has a price link")
+        seen.add(target)
+        coef = ck.number("links", label, "coefficient", r["coefficient"])
+        ref = ck.number("links", label, "driver_ref", r["driver_ref"], positive=True)
+        unit_text = ck.text(r["driver_ref_unit"])
+        try:
+            parse_price_unit(unit_text)
+        except UnitError as exc:
+            ck.add("links", label, "driver_ref_unit", str(exc))
+            continue
+        if coef is not None and coef < 0:
+            ck.add("links", label, "coefficient", "a price link coefficient must not be negative")
+        if None in (coef, ref) or target not in known or driver not in known:
+            continue
+        rows.append(
+            {
+                "target": target,
+                "driver": driver,
+                "coefficient": coef,
+                "driver_ref": ref,
+                "driver_ref_unit": unit_text,
+                **_provenance(r, "links", label, ck),
+            }
+        )
+    out = pd.DataFrame(rows, columns=["target", "driver", "coefficient", "driver_ref", "driver_ref_unit", "source", "date", "status"])
+    # a link chain must not loop
+    graph = dict(zip(out["target"], out["driver"]))
+    for start in graph:
+        node, path = start, [start]
+        while node in graph:
+            node = graph[node]
+            if node in path:
+                ck.add("links", "", "", f"price links loop: {' -> '.join([*path, node])}")
+                break
+            path.append(node)
+    return out
+
+
+def _check_globals(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    specs = {s.name: s for s in scope_specs("global")}
+    rows, seen = {}, {}
+    for label, r in _rows(frame):
+        name = ck.text(r["name"])
+        spec = specs.get(name)
+        if spec is None:
+            ck.add("globals", label, "name", f"unknown parameter {name!r}")
+            continue
+        if name in seen:
+            ck.add("globals", label, "name", f"duplicate parameter {name!r}")
+            continue
+        seen[name] = label
+        value = _spec_value(spec, r["value"], "globals", label, ck)
+        if value is not None:
+            rows[name] = {"name": name, "value": value, **_provenance(r, "globals", label, ck)}
+    for spec in specs.values():
+        if spec.name not in rows:
+            if spec.default is None:
+                ck.add("globals", "", "", f"parameter {spec.name!r} is missing")
+                continue
+            rows[spec.name] = {"name": spec.name, "value": spec.default, "source": spec.source, "date": spec.date, "status": spec.status}
+    total = sum(rows[n]["value"] for n in SHARE_GROUPS["conversion driver shares"] if n in rows)
+    if abs(total - 1.0) > 1e-6:
+        ck.add("globals", "", "", f"conversion driver shares sum to {total:g}; they must sum to 1")
+    for key in ("wacc", "margin_rate", "learning_rate"):
+        if key in rows and rows[key]["value"] >= 1:
+            ck.add("globals", seen.get(key, ""), "value", f"{key} must be below 1")
+    return pd.DataFrame(list(rows.values()), columns=["name", "value", "source", "date", "status"])
+
+
+def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck: _Checker):
+    if spec.kind == "text":
+        return ck.text(raw)
+    if spec.kind == "choice":
+        value = ck.text(raw)
+        if not value:
+            ck.add(table, label, "value", f"{spec.name}: expected a choice, found an empty cell")
+            return None
+        return value
+    value = ck.number(table, label, "value", raw)
+    if value is not None and (msg := spec.check(value)):
+        ck.add(table, label, "value", msg)
+        return None
+    return value
+
+
+def _allowed(spec: ParameterSpec, items: pd.DataFrame, materials: pd.DataFrame, designs: set[str]) -> set[str]:
+    kind, _, arg = spec.choices.partition(":")
+    if kind == "items":
+        return set(items.loc[items["category"] == arg, "item"])
+    if kind == "materials":
+        return set(materials.loc[materials["role"] == arg, "material"])
+    if kind == "designs":
+        return designs
+    return set(spec.choices.split("|"))
+
+
+def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+    specs = {s.name: s for s in scope_specs("design")}
+    values: dict[str, dict[str, dict]] = {}
+    for label, r in _rows(frame):
+        design, param = ck.text(r["design"]), ck.text(r["parameter"])
+        if not design:
+            ck.add("designs", label, "design", "expected a design name, found an empty cell")
+            continue
+        spec = specs.get(param)
+        if spec is None:
+            ck.add("designs", label, "parameter", f"unknown design parameter {param!r}")
+            continue
+        entry = values.setdefault(design, {})
+        if param in entry:
+            ck.add("designs", label, "parameter", f"duplicate {param} for design {design}")
+            continue
+        value = _spec_value(spec, r["value"], "designs", label, ck)
+        if value is None:
+            continue
+        if spec.kind == "choice":
+            allowed = _allowed(spec, items, materials, set())
+            if value not in allowed:
+                expected = ", ".join(sorted(allowed))
+                ck.add("designs", label, "value", f"unknown {param} {value!r} for design {design}; expected one of {expected}")
+                continue
+        entry[param] = {"design": design, "parameter": param, "value": value, "label": label, **_provenance(r, "designs", label, ck)}
+    rows = []
+    for design, entry in values.items():
+        for spec in specs.values():
+            if spec.name in entry:
+                continue
+            if spec.default is None:
+                if spec.kind != "text":
+                    ck.add("designs", "", "", f"design {design} has no {spec.name}")
+                continue
+            entry[spec.name] = {
+                "design": design,
+                "parameter": spec.name,
+                "value": spec.default,
+                "label": "",
+                "source": spec.source or "catalog default",
+                "date": spec.date,
+                "status": spec.status,
+            }
+        for group, names in SHARE_GROUPS.items():
+            if all(n in entry for n in names):
+                total = sum(entry[n]["value"] for n in names)
+                if abs(total - 1.0) > 1e-6:
+                    ck.add("designs", entry[names[0]]["label"], "value", f"design {design}: {group} sum to {total:g}; they must sum to 1")
+        rows.extend(entry[s] for s in specs if s in entry)
+    if not values and not ck.problems:
+        ck.add("designs", "", "", "no designs given")
+    out = pd.DataFrame(rows, columns=["design", "parameter", "value", "label", "source", "date", "status"])
+    return out.drop(columns="label")
+
+
+def _static(items: pd.DataFrame, prices: pd.DataFrame, links: pd.DataFrame) -> StaticData:
+    units = {r.item: parse_price_unit(r.unit) for r in prices.drop_duplicates("item").itertuples()}
+    foil = {r.item: float(r.density_g_cm3) for r in items.itertuples() if r.category == "foil"}
+    molar = {r.item: float(r.molar_mass_g_mol) for r in items.itertuples() if r.category == "salt"}
+    return StaticData(
+        price_units=units,
+        categories=dict(zip(items["item"], items["category"])),
+        foil_density=foil,
+        molar_mass=molar,
+        links=tuple(PriceLink(r.target, r.driver, parse_price_unit(r.driver_ref_unit)) for r in links.itertuples()),
+    )
+
+
+# ----------------------------------------------------------------------------- bundled data
+
+DATA_FILES = {"prices": "prices", "fx": "fx", "items": "items", "materials": "materials", "designs": "designs", "links": "price_links"}
+
+
+def read_bundled_tables() -> dict[str, pd.DataFrame]:
+    """Raw tables of the packaged default data, indexed by CSV line number."""
+    tables: dict[str, pd.DataFrame] = {}
+    pkg = resources.files("costmodel.data")
+    for table, stem in DATA_FILES.items():
+        with pkg.joinpath(f"{stem}.csv").open("r", encoding="utf-8") as fh:
+            frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+        frame.index = frame.index + 2  # line 1 is the header
+        tables[table] = frame
+    globals_ = [s for s in load_catalog().values() if s.scope == "global"]
+    tables["globals"] = pd.DataFrame(
+        [{"name": s.name, "value": s.default, "source": s.source, "date": s.date, "status": s.status} for s in globals_]
+    )
+    return tables
+
+
+def _bundled_locator(table: str, row: object, column: str) -> str:
+    if table == "globals":
+        return f"catalog.csv parameter {row}" if row != "" else "catalog.csv"
+    return csv_locator(DATA_FILES.get(table, table), row, column)
+
+
+@lru_cache(maxsize=1)
+def load_default() -> Dataset:
+    """The bundled default dataset (validated once per process)."""
+    return validate_tables(read_bundled_tables(), _bundled_locator, "bundled default data")
