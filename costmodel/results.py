@@ -24,12 +24,17 @@ class Results:
         costs: scenario, design, year, component, category, value, unit (USD/kWh and CNY/Wh rows).
         masses: scenario, design, year, part, value, unit (kg/kWh).
         metrics: scenario, design, year, metric, value, unit.
+        bom: scenario, design, year, component, item, quantity, quantity_unit, price_usd, yield,
+            usd_per_kwh (quantity × price_usd / yield), the material lines behind ``costs``.
+        fx: scenario, year, cny_per_usd.
         reference: the design others are compared with.
     """
 
     costs: pd.DataFrame
     masses: pd.DataFrame
     metrics: pd.DataFrame
+    bom: pd.DataFrame
+    fx: pd.DataFrame
     reference: str
 
     def breakdown(self, unit: str = "USD/kWh") -> pd.DataFrame:
@@ -77,7 +82,7 @@ def build_results(
         fx: CNY per USD per (scenario, year), for the CNY/Wh rows.
         reference: the reference design.
     """
-    costs, masses, metrics = [], [], []
+    costs, masses, metrics, bom = [], [], [], []
     for (scenario, design, year), res in evaluated.items():
         rate = fx[(scenario, year)]
         for comp, cat in COMPONENTS.items():
@@ -86,11 +91,16 @@ def build_results(
             costs.append((scenario, design, year, comp, cat, v * rate / 1000.0, "CNY/Wh"))
         for part, arr in res.masses.items():
             masses.append((scenario, design, year, part, float(np.asarray(arr).reshape(-1)[0]), "kg/kWh"))
+        for comp, (item, qty, qunit, price, yld) in res.bom.items():
+            q, p, y = (float(np.asarray(a).reshape(-1)[0]) for a in (qty, price, yld))
+            bom.append((scenario, design, year, comp, item, q, qunit, p, y, q * p / y))
         for m, unit in METRICS.items():
             metrics.append((scenario, design, year, m, float(np.asarray(res.metrics[m]).reshape(-1)[0]), unit))
     return Results(
         costs=pd.DataFrame(costs, columns=[*KEYS, "component", "category", "value", "unit"]),
         masses=pd.DataFrame(masses, columns=[*KEYS, "part", "value", "unit"]),
         metrics=pd.DataFrame(metrics, columns=[*KEYS, "metric", "value", "unit"]),
+        bom=pd.DataFrame(bom, columns=[*KEYS, "component", "item", "quantity", "quantity_unit", "price_usd", "yield", "usd_per_kwh"]),
+        fx=pd.DataFrame([(s, y, r) for (s, y), r in fx.items()], columns=["scenario", "year", "cny_per_usd"]),
         reference=reference,
     )

@@ -69,11 +69,15 @@ class DesignCost:
         components: component → USD/kWh.
         masses: part → kg/kWh.
         metrics: metric → value (units in ``METRICS``).
+        bom: material component → (priced item, quantity per kWh, quantity unit, price in USD
+            per quantity unit, yield); component = quantity × price / yield. Electrolyte lines
+            are priced per kg of electrolyte (salt, solvent, additive shares of its price).
     """
 
     components: dict[str, np.ndarray]
     masses: dict[str, np.ndarray]
     metrics: dict[str, np.ndarray]
+    bom: dict[str, tuple[str, np.ndarray, str, np.ndarray, np.ndarray]]
 
     @property
     def total(self) -> np.ndarray:
@@ -147,22 +151,24 @@ def evaluate_design(
     )
 
     ey, ay = d["electrode_yield"], d["assembly_yield"]
-    materials = {
-        "cathode_active": build.cathode_active * price[cam] / ey,
-        "cathode_binder": build.cathode_binder * price[c["cathode_binder"]] / ey,
-        "cathode_carbon": build.cathode_carbon * price[c["conductive_carbon"]] / ey,
-        "anode_active": build.anode_active * price[aam] / ey,
-        "anode_binder": build.anode_binder * price[c["anode_binder"]] / ey,
-        "anode_carbon": build.anode_carbon * price[c["conductive_carbon"]] / ey,
-        "cathode_foil": build.cathode_foil * price[c["cathode_foil"]] / ey,
-        "anode_foil": build.anode_foil * price[c["anode_foil"]] / ey,
-        "separator": build.separator_m2 * price[c["separator"]] / ay,
-        "electrolyte_salt": build.electrolyte * ely.salt / ay,
-        "electrolyte_solvents": build.electrolyte * ely.solvents / ay,
-        "electrolyte_additives": build.electrolyte * ely.additives / ay,
-        "electrolyte_blending": build.electrolyte * ely.blending / ay,
-        "housing": build.cells_per_kwh * price[c["housing"]] / ay,
+    # bill of materials: component -> (priced item, quantity per kWh, quantity unit, USD per unit, yield)
+    bom = {
+        "cathode_active": (cam, build.cathode_active, "kg", price[cam], ey),
+        "cathode_binder": (c["cathode_binder"], build.cathode_binder, "kg", price[c["cathode_binder"]], ey),
+        "cathode_carbon": (c["conductive_carbon"], build.cathode_carbon, "kg", price[c["conductive_carbon"]], ey),
+        "anode_active": (aam, build.anode_active, "kg", price[aam], ey),
+        "anode_binder": (c["anode_binder"], build.anode_binder, "kg", price[c["anode_binder"]], ey),
+        "anode_carbon": (c["conductive_carbon"], build.anode_carbon, "kg", price[c["conductive_carbon"]], ey),
+        "cathode_foil": (c["cathode_foil"], build.cathode_foil, "kg", price[c["cathode_foil"]], ey),
+        "anode_foil": (c["anode_foil"], build.anode_foil, "kg", price[c["anode_foil"]], ey),
+        "separator": (c["separator"], build.separator_m2, "m2", price[c["separator"]], ay),
+        "electrolyte_salt": (c["salt"], build.electrolyte, "kg", ely.salt, ay),
+        "electrolyte_solvents": ("solvents", build.electrolyte, "kg", ely.solvents, ay),
+        "electrolyte_additives": ("additives", build.electrolyte, "kg", ely.additives, ay),
+        "electrolyte_blending": ("electrolyte_blending", build.electrolyte, "kg", ely.blending, ay),
+        "housing": (c["housing"], build.cells_per_kwh, "cell", price[c["housing"]], ay),
     }
+    materials = {name: qty * unit_price / yld for name, (_, qty, _, unit_price, yld) in bom.items()}
 
     ratio = driver_ratio(
         area_m2=build.cathode_area_m2,
@@ -225,4 +231,5 @@ def evaluate_design(
         components={k: full(components[k]) for k in COMPONENTS},
         masses={k: full(v) for k, v in build.masses().items()},
         metrics={k: full(metrics[k]) for k in METRICS},
+        bom={k: (item, full(q), u, full(p), full(y)) for k, (item, q, u, p, y) in bom.items()},
     )
