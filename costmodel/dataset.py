@@ -222,9 +222,10 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
 
 
 def _rows(frame: pd.DataFrame):
+    cols = [c for c in frame.columns if any(c in REQUIRED[t] for t in REQUIRED)]
     for label, row in frame.iterrows():
-        if all(_blank(v) for v in row.values):
-            continue  # blank rows are tolerated
+        if all(_blank(row[c]) for c in cols):
+            continue  # blank rows (and rows holding only notes in extra columns) are tolerated
         yield label, row
 
 
