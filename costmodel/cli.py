@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -44,10 +45,40 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _model():
+WorkbookArg = Annotated[
+    Path | None, typer.Argument(help="Planner workbook (.xlsx). The bundled default data when omitted.", show_default=False)
+]
+ScenarioOpt = Annotated[
+    list[str] | None,
+    typer.Option("--scenario", "-s", help="Scenario(s) to run (repeatable; 'all' for every one). Default: base."),
+]
+ScenarioFileOpt = Annotated[
+    list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios (see scenarios/).")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write a results workbook (.xlsx) to this new file.")]
+
+
+def _model(workbook: Path | None = None):
+    """The model on the bundled data, or on a validated workbook (with its input record)."""
     from costmodel.model import Model
 
-    return Model()
+    if workbook is None:
+        return Model(), None
+    from costmodel.io.workbook import read_workbook
+
+    wb = read_workbook(workbook)
+    return Model(wb.dataset), wb
+
+
+def _scenarios(wb, files: list[Path] | None) -> dict:
+    """Scenarios available to a run: the workbook's sheet (or the bundled set) plus TOML files."""
+    from costmodel.scenario import default_scenarios, load_scenarios, scenarios_from_rows
+
+    found = dict(scenarios_from_rows(wb.scenario_rows)) if wb is not None else dict(default_scenarios())
+    if files:
+        extra = load_scenarios(files)
+        found.update(extra)
+    return found
 
 
 def _summary_records(results: Results, n_top: int = 3) -> list[dict]:
@@ -80,44 +111,102 @@ def _summary_records(results: Results, n_top: int = 3) -> list[dict]:
 
 @app.command()
 def run(
+    workbook: WorkbookArg = None,
+    scenario: ScenarioOpt = None,
+    scenario_file: ScenarioFileOpt = None,
     year: YearOpt = None,
     design: DesignOpt = None,
+    out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost of every design: USD/kWh, CNY/Wh, Wh/kg, gap to the reference (LFP) and top components."""
-    from rich.table import Table
+    from costmodel.runner import pick_scenarios, run_scenarios
 
-    model = _model()
-    results = model.evaluate(year, designs=design)
-    records = _summary_records(results)
+    model, wb = _model(workbook)
+    chosen = pick_scenarios(_scenarios(wb, scenario_file), scenario, model.dataset.source)
+    run_ = run_scenarios(model, chosen, [year] if year else None, design)
+    records = _summary_records(run_.results)
+    if out is not None:
+        _write_results(out, model, run_, wb, workbook, "run")
     if as_json:
         typer.echo(json.dumps({"source": model.dataset.source, "results": records}, indent=2))
         return
+    _print_summary(model, run_.results, records)
+
+
+def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: str) -> None:
+    out = Path(out)
+    if workbook is not None and out.resolve() == Path(workbook).resolve():
+        raise fail(f"--out {out} is the input workbook; results are written to a new file, never the input")
+    if out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the results file must end in .xlsx")
+    if not out.parent.exists():
+        raise fail(f"--out {out}: folder {out.parent} does not exist")
+    from costmodel.io.results_workbook import write_results_workbook
+    from costmodel.runner import provenance, scenario_frame
+
+    prov = provenance(model, run_, wb.sha256 if wb else None, " ".join(["costmodel", *sys.argv[1:]]))
+    write_results_workbook(out, run_.results, inputs=run_.inputs, provenance=prov,
+                           scenarios=scenario_frame(run_.scenarios), protect=Path(workbook) if workbook else None)
+    typer.echo(f"results written to {out}", err=True)
+
+
+def _print_summary(model, results: Results, records: list[dict]) -> None:
+    from rich.table import Table
+
     labels = _labels(model)
-    table = Table(title=f"Cell cost, {records[0]['year']} ({model.dataset.source})", title_justify="left")
-    for col, just in (
-        ("design", "left"),
-        ("USD/kWh", "right"),
-        ("CNY/Wh", "right"),
-        ("Wh/kg", "right"),
-        ("Wh/L", "right"),
-        (f"gap to {results.reference}", "right"),
-        ("top cost components (USD/kWh)", "left"),
-    ):
-        table.add_column(col, justify=just)
-    for r in records:
-        gap = "reference" if r["design"] == r["reference"] else f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)"
-        top = ", ".join(f"{c['component']} {c['usd_per_kwh']:.1f}" for c in r["top_components"])
-        table.add_row(
-            f"{r['design']}\n[dim]{labels.get(r['design'], '')}[/dim]",
-            f"{r['usd_per_kwh']:.2f}",
-            f"{r['cny_per_wh']:.3f}",
-            f"{r['wh_per_kg']:.0f}",
-            f"{r['wh_per_l']:.0f}",
-            gap,
-            top,
-        )
-    _stdout().print(table)
+    scenarios = list(dict.fromkeys(r["scenario"] for r in records))
+    for sc in scenarios:
+        rows = [r for r in records if r["scenario"] == sc]
+        title = f"Cell cost, {rows[0]['year']}, scenario {sc} ({model.dataset.source})"
+        table = Table(title=title, title_justify="left")
+        for col, just in (("design", "left"), ("USD/kWh", "right"), ("CNY/Wh", "right"), ("Wh/kg", "right"),
+                          ("Wh/L", "right"), (f"gap to {results.reference}", "right"), ("top cost components (USD/kWh)", "left")):
+            table.add_column(col, justify=just)
+        for r in rows:
+            gap = "reference" if r["design"] == r["reference"] else f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)"
+            top = ", ".join(f"{c['component']} {c['usd_per_kwh']:.1f}" for c in r["top_components"])
+            table.add_row(f"{r['design']}\n[dim]{labels.get(r['design'], '')}[/dim]", f"{r['usd_per_kwh']:.2f}",
+                          f"{r['cny_per_wh']:.3f}", f"{r['wh_per_kg']:.0f}", f"{r['wh_per_l']:.0f}", gap, top)
+        _stdout().print(table)
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Argument(help="Where to write the base workbook (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write the planner's base workbook (bundled data, catalog comments, dropdowns, scenarios)."""
+    from costmodel.dataset import load_default
+    from costmodel.io.template import write_template
+    from costmodel.runner import scenario_frame
+    from costmodel.scenario import default_scenarios
+
+    if out.suffix.lower() != ".xlsx":
+        raise fail(f"{out}: the workbook must end in .xlsx")
+    if out.exists() and not force:
+        raise fail(f"{out} exists; pass --force to replace it")
+    if not out.parent.exists():
+        raise fail(f"folder {out.parent} does not exist")
+    write_template(out, load_default(), scenario_frame(default_scenarios().values()))
+    typer.echo(f"base workbook written to {out}", err=True)
+
+
+@app.command()
+def validate(
+    workbook: Annotated[Path, typer.Argument(help="Planner workbook (.xlsx) to check.")],
+) -> None:
+    """Check a workbook: safe open, every sheet and row, scenarios. Lists ALL problems (Sheet!Cell)."""
+    from costmodel.runner import pick_scenarios, run_scenarios
+
+    model, wb = _model(workbook)
+    scenarios = _scenarios(wb, None)
+    run_scenarios(model, pick_scenarios(scenarios, ["all"], str(workbook)), model.dataset.years)
+    ds = model.dataset
+    typer.echo(
+        f"{workbook}: OK - {len(ds.design_names)} designs, {ds.prices['item'].nunique()} priced items, "
+        f"years {ds.years[0]}-{ds.years[-1]}, {len(scenarios)} scenarios (sha256 {wb.sha256[:12]})"
+    )
 
 
 def _labels(model) -> dict[str, str]:
@@ -129,13 +218,14 @@ def _labels(model) -> dict[str, str]:
 @app.command()
 def breakdown(
     design: Annotated[str, typer.Argument(help="Design name, e.g. nfpp.")],
+    workbook: WorkbookArg = None,
     year: YearOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Full component table of one design: USD/kWh, CNY/Wh, share, plus masses and metrics."""
     from rich.table import Table
 
-    model = _model()
+    model, _ = _model(workbook)
     results = model.evaluate(year, designs=[design])
     usd = results.costs[results.costs["unit"] == "USD/kWh"].reset_index(drop=True)
     cny = results.costs[results.costs["unit"] == "CNY/Wh"].reset_index(drop=True)

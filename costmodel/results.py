@@ -104,3 +104,13 @@ def build_results(
         fx=pd.DataFrame([(s, y, r) for (s, y), r in fx.items()], columns=["scenario", "year", "cny_per_usd"]),
         reference=reference,
     )
+
+
+def concat_results(parts: list[Results]) -> Results:
+    """Stack several Results (e.g. one per scenario) into one; the first part's reference is kept."""
+    if not parts:
+        raise ValueError("nothing to combine")
+    tables = {}
+    for name in ("costs", "masses", "metrics", "bom", "fx"):
+        tables[name] = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+    return Results(**tables, reference=parts[0].reference)

@@ -56,6 +56,7 @@ def test_bad_input_exits_2_with_message_on_stderr(args, message):
 
 
 def test_help_does_not_import_heavy_modules():
-    code = "import sys; from costmodel.cli import app; print(sorted(m for m in ('pandas','numpy','pyomo','matplotlib')if m in sys.modules))"
+    heavy = "('pandas', 'numpy', 'pyomo', 'matplotlib')"
+    code = f"import sys; from costmodel.cli import app; print(sorted(m for m in {heavy} if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]"

@@ -1,0 +1,52 @@
+"""Layout of the planner's base workbook, shared by the template writer and the reader.
+
+Each long table is one sheet with a header row and one record per row. Designs are wide
+(one column per design, like BatPaC); their sources live in a long ``Design sources`` sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A long-table sheet: its name, the dataset table it feeds, and its columns in order."""
+
+    sheet: str
+    table: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+LONG_SHEETS: tuple[SheetSpec, ...] = (
+    SheetSpec("Prices", "prices", ("item", "year", "value", "unit", "low", "high", "source", "date", "status"),
+              ("item", "year", "value", "unit")),
+    SheetSpec("FX", "fx", ("year", "cny_per_usd", "source", "date", "status"), ("year", "cny_per_usd")),
+    SheetSpec("Items", "items", ("item", "dimension", "category", "density_g_cm3", "molar_mass_g_mol", "description"),
+              ("item", "dimension", "category")),
+    SheetSpec("Materials", "materials", ("material", "role", "property", "value", "source", "date", "status"),
+              ("material", "role", "property", "value")),
+    SheetSpec("Plant", "globals", ("name", "value", "unit", "description", "source", "date", "status"), ("name", "value")),
+    SheetSpec("Price links", "links",
+              ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit", "source", "date", "status"),
+              ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit")),
+)
+DESIGNS_SHEET = "Designs"
+DESIGN_FIXED_COLUMNS: tuple[str, ...] = ("parameter", "unit", "description")
+DESIGN_SOURCES_SHEET = "Design sources"
+DESIGN_SOURCE_COLUMNS: tuple[str, ...] = ("design", "parameter", "source", "date", "status")
+SCENARIOS_SHEET = "Scenarios"
+SCENARIO_COLUMNS: tuple[str, ...] = ("scenario", "change", "years", "description")
+GUIDE_SHEET = "Guide"
+LISTS_SHEET = "Lists"
+
+
+def column_letter(index: int) -> str:
+    """Excel column letter of a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

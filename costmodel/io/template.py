@@ -1,0 +1,243 @@
+"""Write the planner's base workbook from the parameter catalog and a dataset.
+
+The workbook has Excel tables, dropdowns for units, routes, materials and statuses, a comment
+explaining each parameter, frozen headers and number formats. Output is deterministic (fixed
+document dates), so the committed ``workbooks/sodium_ion_base.xlsx`` can be checked for staleness.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from costmodel.catalog import load_catalog, scope_specs
+from costmodel.dataset import STATUSES, Dataset
+from costmodel.io.layout import (
+    DESIGN_FIXED_COLUMNS,
+    DESIGN_SOURCE_COLUMNS,
+    DESIGN_SOURCES_SHEET,
+    DESIGNS_SHEET,
+    GUIDE_SHEET,
+    LISTS_SHEET,
+    LONG_SHEETS,
+    SCENARIO_COLUMNS,
+    SCENARIOS_SHEET,
+    column_letter,
+)
+from costmodel.units import QUANTITIES
+
+PRICE_UNITS: tuple[str, ...] = tuple(f"{c}/{q}" for c in ("CNY", "USD") for q in QUANTITIES if q != "m²")
+FIXED_DATE = dt.datetime(2025, 12, 31)
+
+GUIDE = [
+    "costmodel base workbook: sodium-ion and LFP cell cost inputs",
+    "",
+    "How to use it",
+    "1. Copy this file and edit the copy. Change values in the white cells; keep the header rows.",
+    "2. Every figure has a Source, Date and Status (sourced, assumption, derived, physical). Replace assumptions first.",
+    "3. Prices: one row per item and year, in the unit you were quoted (CNY/t, USD/kg, CNY/m2, CNY/cell, ...).",
+    "   t and MT are metric tonnes. FX converts CNY to USD per year.",
+    "4. Designs: one column per cell design. Route switches are one cell (anode_material: hc_coconut, hc_bamboo, hc_pitch).",
+    "5. Scenarios: one row per change, e.g. price.li2co3 = 60000, price.lipf6 = +20%, price.vc = x2;",
+    "   Years blank = every year, or 2026, or 2026-2028. Parameter names: price.<item>, design.<design>.<parameter>,",
+    "   material.<material>.<property>, global.<parameter>, fx.cny_per_usd.",
+    "6. Check the file:   costmodel validate this.xlsx",
+    "   Run it:           costmodel run this.xlsx --scenario base --scenario lithium_crash --out results.xlsx",
+    "   Results go to a new workbook; this file is never written.",
+    "",
+    "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns.",
+]
+
+
+def _fmt_for(value: object) -> str:
+    if isinstance(value, float) and abs(value) >= 100:
+        return "#,##0.##"
+    return "General"
+
+
+def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None = None) -> Path:
+    """Write the base workbook for ``dataset`` to ``path`` atomically; returns ``path``.
+
+    Args:
+        path: output .xlsx path (a temp file in the same folder is renamed onto it).
+        dataset: the data to write (usually the bundled defaults).
+        scenarios: rows of scenario, change, years, description for the Scenarios sheet.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".xlsx.tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb.set_properties({"title": "costmodel base workbook", "created": FIXED_DATE, "author": "costmodel"})
+        wb.set_calc_mode("auto")
+        _write_all(wb, dataset, scenarios)
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None) -> None:
+    header = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
+    bold = wb.add_format({"bold": True, "font_size": 14})
+    guide = wb.add_worksheet(GUIDE_SHEET)
+    guide.set_column(0, 0, 120)
+    for i, line in enumerate(GUIDE):
+        guide.write_string(i, 0, line, bold if i == 0 else None)
+
+    lists = _lists(ds)
+    catalog = load_catalog()
+    frames = {
+        "prices": ds.prices,
+        "fx": ds.fx,
+        "items": ds.items,
+        "materials": ds.materials,
+        "globals": _globals_frame(ds),
+        "links": ds.links,
+    }
+    for spec in LONG_SHEETS:
+        frame = frames[spec.table].reindex(columns=list(spec.columns))
+        ws = wb.add_worksheet(spec.sheet)
+        _table(wb, ws, spec.sheet, list(spec.columns), frame, header)
+        n = len(frame)
+        for j, col in enumerate(spec.columns):
+            rng = (1, j, max(n, 1) + 200, j)
+            source = {
+                "unit": PRICE_UNITS, "driver_ref_unit": PRICE_UNITS, "status": STATUSES, "item": lists["items"],
+                "target": lists["items"], "driver": lists["items"], "role": ("cathode", "anode"),
+                "dimension": ("mass", "area", "count", "energy"),
+            }.get(col)
+            if source and not (spec.table == "items" and col == "item"):
+                ws.data_validation(*rng, {"validate": "list", "source": _list_ref(col, lists, source),
+                                          "error_title": f"{col}", "error_message": f"Choose a {col} from the list."})
+        if spec.table == "globals":
+            for i, row in enumerate(frame.itertuples(index=False), start=1):
+                s = catalog[("global", row.name)]
+                ws.write_comment(i, 0, f"{s.description}\nUnit: {s.unit or '-'}; bounds [{s.lower:g}, {s.upper:g}]",
+                                 {"x_scale": 2, "y_scale": 1.5})
+        if spec.table == "items":
+            for i, row in enumerate(frame.itertuples(index=False), start=1):
+                ws.write_comment(i, 0, str(row.description), {"x_scale": 2})
+        if spec.table == "prices":
+            ws.write_comment(0, 3, "Quoted unit: CURRENCY/QUANTITY. t and MT are metric tonnes (never tesla).")
+            ws.write_comment(0, 4, "Low and high: the range used by sensitivity and Monte Carlo.")
+
+    _designs_sheet(wb, ds, header, lists)
+    sources = ds.designs.reindex(columns=list(DESIGN_SOURCE_COLUMNS))
+    sources = sources[sources["source"].astype(str).str.len() > 0]
+    _table(wb, wb.add_worksheet(DESIGN_SOURCES_SHEET), "DesignSources", list(DESIGN_SOURCE_COLUMNS), sources, header)
+    scen = scenarios if scenarios is not None else pd.DataFrame(columns=list(SCENARIO_COLUMNS))
+    ws = wb.add_worksheet(SCENARIOS_SHEET)
+    _table(wb, ws, SCENARIOS_SHEET, list(SCENARIO_COLUMNS), scen.reindex(columns=list(SCENARIO_COLUMNS)), header)
+    ws.write_comment(0, 1, "PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5; e.g. price.li2co3=60000", {"x_scale": 2})
+    ws.write_comment(0, 2, "Blank = every year; or 2026; or 2026, 2027; or 2026-2028")
+    _lists_sheet(wb, lists)
+
+
+def _globals_frame(ds: Dataset) -> pd.DataFrame:
+    catalog = load_catalog()
+    g = ds.globals.copy()
+    g["unit"] = [catalog[("global", n)].unit for n in g["name"]]
+    g["description"] = [catalog[("global", n)].description for n in g["name"]]
+    return g
+
+
+def _lists(ds: Dataset) -> dict[str, tuple[str, ...]]:
+    items = ds.items
+    out = {"items": tuple(items["item"]), "units": PRICE_UNITS, "status": STATUSES}
+    for cat in sorted(set(items["category"])):
+        out[f"items:{cat}"] = tuple(items.loc[items["category"] == cat, "item"])
+    for role in ("cathode", "anode"):
+        out[f"materials:{role}"] = tuple(dict.fromkeys(ds.materials.loc[ds.materials["role"] == role, "material"]))
+    out["designs"] = ds.design_names
+    return out
+
+
+def _list_ref(name: str, lists: dict[str, tuple[str, ...]], values) -> object:
+    """A dropdown source: a literal list when short, else a range on the Lists sheet."""
+    values = tuple(values)
+    if sum(len(v) + 1 for v in values) < 250:
+        return list(values)
+    keys = list(lists)
+    key = next((k for k in keys if lists[k] == values), "items")
+    col = column_letter(keys.index(key))
+    return f"={LISTS_SHEET}!${col}$2:${col}${len(lists[key]) + 1}"
+
+
+def _lists_sheet(wb, lists: dict[str, tuple[str, ...]]) -> None:
+    ws = wb.add_worksheet(LISTS_SHEET)
+    for j, (name, values) in enumerate(lists.items()):
+        ws.write_string(0, j, name)
+        for i, v in enumerate(values, start=1):
+            ws.write_string(i, j, v)
+    ws.hide()
+
+
+def _write_cell(ws, r: int, c: int, value: object, fmts: dict) -> None:
+    if value is None or (isinstance(value, float) and value != value):
+        ws.write_blank(r, c, None)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, float(value), fmts[_fmt_for(float(value))])
+    else:
+        ws.write_string(r, c, str(value))
+
+
+def _table(wb, ws, name: str, columns: list[str], frame: pd.DataFrame, header) -> None:
+    fmts = {"#,##0.##": wb.add_format({"num_format": "#,##0.##"}), "General": None}
+    n = len(frame)
+    ws.add_table(0, 0, max(n, 1), len(columns) - 1,
+                 {"name": name.replace(" ", ""), "columns": [{"header": c, "header_format": header} for c in columns],
+                  "style": "Table Style Light 9", "autofilter": True})
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            _write_cell(ws, i, j, value, fmts)
+    widths = {"source": 70, "description": 60, "change": 40}
+    for j, col in enumerate(columns):
+        ws.set_column(j, j, widths.get(col, max(12, len(col) + 2)))
+    ws.freeze_panes(1, 0)
+
+
+def _designs_sheet(wb, ds: Dataset, header, lists: dict[str, tuple[str, ...]]) -> None:
+    ws = wb.add_worksheet(DESIGNS_SHEET)
+    designs = ds.design_names
+    columns = [*DESIGN_FIXED_COLUMNS, *designs]
+    for j, col in enumerate(columns):
+        ws.write_string(0, j, col, header)
+    wide = ds.designs.pivot(index="parameter", columns="design", values="value")
+    number = wb.add_format({"num_format": "General", "bg_color": "#FFFFFF", "border": 1, "border_color": "#BFBFBF"})
+    r = 1
+    for spec in scope_specs("design"):
+        ws.write_string(r, 0, spec.name)
+        ws.write_string(r, 1, spec.unit)
+        ws.write_string(r, 2, spec.description)
+        bounds = f"; bounds [{spec.lower:g}, {spec.upper:g}]" if spec.kind == "number" else ""
+        ws.write_comment(r, 0, f"{spec.description}\nUnit: {spec.unit or '-'}{bounds}", {"x_scale": 2, "y_scale": 1.5})
+        for j, d in enumerate(designs, start=len(DESIGN_FIXED_COLUMNS)):
+            value = wide.at[spec.name, d] if spec.name in wide.index else None
+            if spec.kind == "number" and value is not None:
+                ws.write_number(r, j, float(value), number)
+            elif value is not None:
+                ws.write_string(r, j, str(value), number)
+        if spec.kind == "choice":
+            choices = lists.get(spec.choices) or tuple(spec.choices.split("|"))
+            ws.data_validation(r, len(DESIGN_FIXED_COLUMNS), r, len(columns) + 5,
+                               {"validate": "list", "source": _list_ref(spec.choices, lists, choices)})
+        elif spec.kind == "number":
+            ws.data_validation(r, len(DESIGN_FIXED_COLUMNS), r, len(columns) + 5,
+                               {"validate": "decimal", "criteria": "between", "minimum": spec.lower, "maximum": spec.upper,
+                                "error_message": f"{spec.name}: between {spec.lower:g} and {spec.upper:g} {spec.unit}"})
+        r += 1
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, 2, 50)
+    ws.set_column(3, 3 + len(designs), 22)
+    ws.freeze_panes(1, 3)

@@ -1,0 +1,224 @@
+"""Read the planner's workbook safely and validate it into a Dataset.
+
+Reading never writes to the file. The safe open (size, zip and format checks, defusedxml)
+comes first; then every sheet is read once in read-only mode with cached values, and once
+for formulas, so that a formula without a cached value (a file saved by a program that does
+not calculate) is reported instead of read as empty. All problems are reported at once,
+each naming ``Sheet!Cell``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from costmodel.dataset import Dataset, validate_tables
+from costmodel.io.layout import (
+    DESIGN_FIXED_COLUMNS,
+    DESIGN_SOURCE_COLUMNS,
+    DESIGN_SOURCES_SHEET,
+    DESIGNS_SHEET,
+    LONG_SHEETS,
+    SCENARIO_COLUMNS,
+    SCENARIOS_SHEET,
+    column_letter,
+)
+from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
+from costmodel.validation import InputError, Problem
+
+
+@dataclass(frozen=True)
+class WorkbookInput:
+    """A validated workbook.
+
+    Attributes:
+        path: the file read.
+        sha256: hex digest of the file's bytes (for provenance).
+        dataset: the validated data.
+        scenario_rows: (where, scenario, change, years, description) per Scenarios row.
+    """
+
+    path: Path
+    sha256: str
+    dataset: Dataset
+    scenario_rows: tuple[tuple[str, str, str, str, str], ...]
+
+
+def _norm(header: object) -> str:
+    return str(header).strip().lower().replace(" ", "_") if header is not None else ""
+
+
+class _Sheets:
+    """Cell values (cached) and formulas of every sheet, read in read-only mode."""
+
+    def __init__(self, path: Path) -> None:
+        import openpyxl
+
+        self.values: dict[str, list[tuple]] = {}
+        self.problems: list[Problem] = []
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                for ws in wb.worksheets:
+                    self.values[ws.title] = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            finally:
+                wb.close()
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            try:
+                for ws in wb.worksheets:
+                    cached = self.values.get(ws.title, [])
+                    for i, row in enumerate(ws.iter_rows(values_only=True)):
+                        for j, v in enumerate(row):
+                            if isinstance(v, str) and v.startswith("="):
+                                have = cached[i][j] if i < len(cached) and j < len(cached[i]) else None
+                                if have is None:
+                                    self.problems.append(Problem(
+                                        f"{ws.title}!{column_letter(j)}{i + 1}",
+                                        f"formula {v} has no cached value: the file was saved by a program that does not "
+                                        "calculate; open it in Excel or LibreOffice and save it again",
+                                    ))
+            finally:
+                wb.close()
+        except InputError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile) as exc:
+            raise InputError([Problem(path.name, f"cannot read the workbook: {type(exc).__name__}: {exc}")], str(path)) from None
+        except Exception as exc:  # defusedxml and XML parser errors have no common base class
+            raise InputError([Problem(path.name, f"cannot read the workbook: {type(exc).__name__}: {exc}")], str(path)) from None
+
+
+def _long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems: list[Problem]) -> tuple[pd.DataFrame, dict]:
+    """DataFrame of a long sheet indexed by Excel row number, and column → letter map."""
+    if not rows:
+        problems.append(Problem(f"{sheet}!A1", "the sheet is empty: a header row is needed"))
+        return pd.DataFrame(columns=list(columns)), {}
+    headers = [_norm(h) for h in rows[0]]
+    letters: dict[str, str] = {}
+    for j, h in enumerate(headers):
+        if h in columns and h not in letters:
+            letters[h] = column_letter(j)
+    wanted = [c for c in columns if c in letters]
+    index = {c: headers.index(c) for c in wanted}
+    records, labels = [], []
+    for i, row in enumerate(rows[1:], start=2):
+        records.append({c: (row[index[c]] if index[c] < len(row) else None) for c in wanted})
+        labels.append(i)
+    return pd.DataFrame(records, index=labels, columns=wanted), letters
+
+
+def read_workbook(path: str | Path) -> WorkbookInput:
+    """Open, read and validate a planner workbook.
+
+    Raises:
+        InputError: every problem found, each naming the file or ``Sheet!Cell``.
+    """
+    path = Path(path)
+    check_workbook_file(path)
+    assert_defusedxml()
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    sheets = _Sheets(path)
+    problems = list(sheets.problems)
+    raw: dict[str, pd.DataFrame] = {}
+    letters: dict[str, dict[str, str]] = {}
+    sheet_of: dict[str, str] = {}
+    for spec in LONG_SHEETS:
+        sheet_of[spec.table] = spec.sheet
+        if spec.sheet not in sheets.values:
+            problems.append(Problem(path.name, f"sheet {spec.sheet!r} is missing"))
+            continue
+        frame, cols = _long_frame(sheets.values[spec.sheet], spec.sheet, spec.columns, problems)
+        raw[spec.table], letters[spec.table] = frame, cols
+
+    design_cells: dict[object, tuple[str, str]] = {}
+    if DESIGNS_SHEET not in sheets.values:
+        problems.append(Problem(path.name, f"sheet {DESIGNS_SHEET!r} is missing"))
+    else:
+        raw["designs"] = _designs_long(sheets.values[DESIGNS_SHEET], design_cells, problems)
+        sources = sheets.values.get(DESIGN_SOURCES_SHEET)
+        if sources:
+            src, _ = _long_frame(sources, DESIGN_SOURCES_SHEET, DESIGN_SOURCE_COLUMNS, problems)
+            raw["designs"] = _merge_sources(raw["designs"], src)
+    scenario_rows: list[tuple[str, str, str, str, str]] = []
+    if SCENARIOS_SHEET in sheets.values:
+        frame, cols = _long_frame(sheets.values[SCENARIOS_SHEET], SCENARIOS_SHEET, SCENARIO_COLUMNS, problems)
+        for label, row in frame.iterrows():
+            vals = ["" if v is None or (isinstance(v, float) and v != v) else str(v).strip() for v in
+                    (row.get(c) for c in SCENARIO_COLUMNS)]
+            if not vals[0] and not vals[1]:
+                continue
+            where = f"{SCENARIOS_SHEET}!{cols.get('change', 'B')}{label}"
+            scenario_rows.append((where, *vals))  # type: ignore[arg-type]
+
+    def locate(table: str, row: object, column: str) -> str:
+        if table == "designs":
+            if row in design_cells:
+                cell, param_cell = design_cells[row]
+                return f"{DESIGNS_SHEET}!{param_cell if column == 'parameter' else cell}"
+            return f"{DESIGNS_SHEET}"
+        sheet = sheet_of.get(table, table)
+        if row in ("", None):
+            return sheet
+        if row == "header":
+            return f"{sheet}!1 (header row, column {column})"
+        letter = letters.get(table, {}).get(column)
+        return f"{sheet}!{letter}{row}" if letter else f"{sheet}!row {row}"
+
+    if problems:
+        # sheet-level problems first; row validation needs every sheet
+        try:
+            if all(t in raw for t in ("prices", "fx", "items", "materials", "globals", "links", "designs")):
+                validate_tables(raw, locate, path.name)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        raise InputError(problems, str(path))
+    dataset = validate_tables(raw, locate, path.name)
+    return WorkbookInput(path=path, sha256=digest, dataset=dataset, scenario_rows=tuple(scenario_rows))
+
+
+def _designs_long(rows: list[tuple], cells: dict, problems: list[Problem]) -> pd.DataFrame:
+    """Wide Designs sheet → long (design, parameter, value) rows; ``cells`` maps row label → (cell, parameter cell)."""
+    if not rows:
+        problems.append(Problem(f"{DESIGNS_SHEET}!A1", "the sheet is empty: a header row is needed"))
+        return pd.DataFrame(columns=["design", "parameter", "value"])
+    headers = [str(h).strip() if h is not None else "" for h in rows[0]]
+    first = len(DESIGN_FIXED_COLUMNS)
+    if [_norm(h) for h in headers[:first]] != list(DESIGN_FIXED_COLUMNS):
+        problems.append(Problem(f"{DESIGNS_SHEET}!A1", f"expected the columns {', '.join(DESIGN_FIXED_COLUMNS)} before the designs"))
+    designs = {j: h for j, h in enumerate(headers) if j >= first and h}
+    seen: dict[str, str] = {}
+    for j, name in designs.items():
+        if name in seen:
+            problems.append(Problem(f"{DESIGNS_SHEET}!{column_letter(j)}1", f"duplicate design {name!r} (also {seen[name]})"))
+        seen.setdefault(name, f"{DESIGNS_SHEET}!{column_letter(j)}1")
+    records, labels = [], []
+    for i, row in enumerate(rows[1:], start=2):
+        param = row[0] if row else None
+        if param is None or not str(param).strip():
+            continue
+        for j, name in designs.items():
+            if seen.get(name) != f"{DESIGNS_SHEET}!{column_letter(j)}1":
+                continue
+            value = row[j] if j < len(row) else None
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue  # a blank cell takes the catalog default (or is reported as missing)
+            label = f"{column_letter(j)}{i}"
+            cells[label] = (label, f"A{i}")
+            records.append({"design": name, "parameter": str(param).strip(), "value": value})
+            labels.append(label)
+    return pd.DataFrame(records, index=labels, columns=["design", "parameter", "value"])
+
+
+def _merge_sources(designs: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    if sources.empty or not {"design", "parameter"} <= set(sources.columns):
+        return designs
+    src = sources.dropna(subset=["design", "parameter"]).drop_duplicates(["design", "parameter"])
+    src = src.astype({"design": str, "parameter": str})
+    merged = designs.reset_index().merge(src, on=["design", "parameter"], how="left").set_index("index")
+    merged.index.name = None
+    return merged
