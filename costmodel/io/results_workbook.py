@@ -1,0 +1,267 @@
+"""The results workbook: summary, component breakdown with native charts, masses, inputs, provenance.
+
+Material-cost lines and totals are live Excel formulas (quantity × price / yield on the BOM sheet,
+INDEX/MATCH from Components into BOM and FX, SUMIFS for totals) that carry the engine's numbers as
+cached values, so a planner can trace and tweak them in Excel, and any spreadsheet that recalculates
+(LibreOffice in the tests) gets the engine's numbers back. Only INDEX/MATCH/SUMIFS/IFERROR are used.
+
+The file is written atomically: a temporary file in the same folder, then ``os.replace``; a failure
+leaves any existing results file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from costmodel.engine.cost import COMPONENTS
+from costmodel.results import Results
+
+CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
+CHART_COLOURS = {"materials": "#4472C4", "manufacturing": "#ED7D31", "yield": "#A5A5A5", "overhead": "#FFC000", "margin": "#70AD47"}
+
+
+def _key(*parts: object) -> str:
+    return "|".join(str(p) for p in parts)
+
+
+def write_results_workbook(
+    path: Path,
+    results: Results,
+    *,
+    inputs: pd.DataFrame,
+    provenance: dict[str, str],
+    scenarios: pd.DataFrame | None = None,
+    protect: Path | None = None,
+) -> Path:
+    """Write the results workbook to ``path`` atomically; returns ``path``.
+
+    Args:
+        path: new .xlsx file (replaced atomically if it exists).
+        results: evaluated scenarios x designs x years.
+        inputs: inputs snapshot (scenario, year, parameter, value, unit).
+        provenance: key/value rows (input hash, tool version, time, FX, scenario definitions).
+        scenarios: scenario definitions (scenario, change, years, description).
+        protect: the input workbook, which must never be written.
+
+    Raises:
+        ValueError: if ``path`` is the protected input file.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    if protect is not None and path.resolve() == Path(protect).resolve():
+        raise ValueError(f"{path} is the input workbook; results go to a new file")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx.tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        wb.set_properties({"title": "costmodel results", "author": "costmodel"})
+        _Writer(wb, results, inputs, provenance, scenarios).write()
+        wb.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the result the usual permissions
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+class _Writer:
+    def __init__(self, wb, results: Results, inputs: pd.DataFrame, provenance: dict[str, str], scenarios: pd.DataFrame | None):
+        self.wb, self.r, self.inputs, self.prov, self.scen = wb, results, inputs, provenance, scenarios
+        self.head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
+        self.usd = wb.add_format({"num_format": "0.000"})
+        self.cny = wb.add_format({"num_format": "0.0000"})
+        self.num = wb.add_format({"num_format": "0.0####"})
+        self.pct = wb.add_format({"num_format": "0.0"})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+
+    def write(self) -> None:
+        summary = self.wb.add_worksheet("Summary")
+        components = self.wb.add_worksheet("Components")
+        charts = self.wb.add_worksheet("Charts")
+        bom = self.wb.add_worksheet("BOM")
+        fx = self.wb.add_worksheet("FX")
+        self._fx(fx)
+        self._bom(bom)
+        self._components(components)
+        self._summary(summary)
+        self._charts(charts)
+        self._frame("Masses", self.r.masses)
+        self._frame("Metrics", self.r.metrics)
+        self._frame("Inputs", self._inputs_frame())
+        if self.scen is not None:
+            self._frame("Scenarios", self.scen)
+        self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
+
+    # -- sheets ------------------------------------------------------------------------------------
+
+    def _header(self, ws, columns: list[str], widths: dict[int, int] | None = None) -> None:
+        for j, c in enumerate(columns):
+            ws.write_string(0, j, c, self.head)
+            ws.set_column(j, j, (widths or {}).get(j, max(12, len(c) + 2)))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, 0, len(columns) - 1)
+
+    def _fx(self, ws) -> None:
+        self._header(ws, ["scenario", "year", "cny_per_usd", "key"])
+        for i, r in enumerate(self.r.fx.drop_duplicates(["scenario", "year"]).itertuples(), start=1):
+            ws.write_string(i, 0, str(r.scenario))
+            ws.write_number(i, 1, int(r.year))
+            ws.write_number(i, 2, float(r.cny_per_usd))
+            ws.write_string(i, 3, _key(r.scenario, r.year))
+
+    def _bom(self, ws) -> None:
+        cols = ["scenario", "design", "year", "component", "item", "quantity", "quantity_unit", "price_usd", "yield",
+                "usd_per_kwh", "key", "quoted price (Inputs)", "quoted unit"]
+        self._header(ws, cols, {10: 40})
+        ws.write_comment(0, 9, "= quantity (per kWh) x price (USD per quantity unit) / yield")
+        ws.write_comment(0, 11, "The item's price as quoted in the inputs snapshot (before unit conversion and price links)")
+        snap = self._snapshot_index()
+        for i, r in enumerate(self.r.bom.rename(columns={"yield": "yld"}).itertuples(), start=1):
+            row = i + 1
+            ws.write_string(i, 0, str(r.scenario))
+            ws.write_string(i, 1, str(r.design))
+            ws.write_number(i, 2, int(r.year))
+            ws.write_string(i, 3, str(r.component))
+            ws.write_string(i, 4, str(r.item))
+            ws.write_number(i, 5, float(r.quantity), self.num)
+            ws.write_string(i, 6, str(r.quantity_unit))
+            ws.write_number(i, 7, float(r.price_usd), self.num)
+            ws.write_number(i, 8, float(r.yld), self.num)
+            ws.write_formula(i, 9, f"=F{row}*H{row}/I{row}", self.usd, float(r.usd_per_kwh))
+            ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
+            quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
+            if quoted is not None:
+                ws.write_formula(i, 11, f'=INDEX(Inputs!$D:$D,MATCH("{_key(r.scenario, r.year, f"price.{r.item}")}",Inputs!$F:$F,0))',
+                                 self.num, quoted[0])
+                ws.write_string(i, 12, quoted[1])
+
+    def _components(self, ws) -> None:
+        self._header(ws, ["scenario", "design", "year", "component", "category", "USD/kWh", "CNY/Wh", "key"], {7: 40})
+        usd = self.r.costs[self.r.costs["unit"] == "USD/kWh"].reset_index(drop=True)
+        cny = self.r.costs[self.r.costs["unit"] == "CNY/Wh"].reset_index(drop=True)
+        bom_keys = {_key(b.scenario, b.design, b.year, b.component): b.usd_per_kwh for b in self.r.bom.itertuples()}
+        for i, (u, c) in enumerate(zip(usd.itertuples(), cny.itertuples(), strict=True), start=1):
+            row = i + 1
+            key = _key(u.scenario, u.design, u.year, u.component)
+            ws.write_string(i, 0, str(u.scenario))
+            ws.write_string(i, 1, str(u.design))
+            ws.write_number(i, 2, int(u.year))
+            ws.write_string(i, 3, str(u.component))
+            ws.write_string(i, 4, str(u.category))
+            if key in bom_keys:
+                ws.write_formula(i, 5, f"=INDEX(BOM!$J:$J,MATCH(H{row},BOM!$K:$K,0))", self.usd, float(bom_keys[key]))
+            else:
+                ws.write_number(i, 5, float(u.value), self.usd)
+            usd_value = float(bom_keys.get(key, u.value))
+            fx = float(self.r.fx.set_index(["scenario", "year"]).loc[(u.scenario, u.year), "cny_per_usd"])
+            ws.write_formula(i, 6, f'=F{row}*INDEX(FX!$C:$C,MATCH(A{row}&"|"&C{row},FX!$D:$D,0))/1000', self.cny,
+                             usd_value * fx / 1000)
+            ws.write_string(i, 7, key)
+        self.n_components = len(usd)
+
+    def _totals(self) -> pd.DataFrame:
+        """Engine totals recomputed the way the sheet computes them (BOM lines as quantity x price / yield)."""
+        usd = self.r.costs[self.r.costs["unit"] == "USD/kWh"].copy()
+        bom = {(b.scenario, b.design, b.year, b.component): b.usd_per_kwh for b in self.r.bom.itertuples()}
+        usd["value"] = [bom.get((r.scenario, r.design, r.year, r.component), r.value) for r in usd.itertuples()]
+        return usd
+
+    def _summary(self, ws) -> None:
+        ref = self.r.reference
+        cols = ["scenario", "design", "year", "USD/kWh", "CNY/Wh", "Wh/kg", "Wh/L", f"gap to {ref} (USD/kWh)", f"gap to {ref} (%)"]
+        self._header(ws, cols)
+        usd = self._totals()
+        totals = usd.groupby(["scenario", "design", "year"], sort=False)["value"].sum()
+        fx = self.r.fx.drop_duplicates(["scenario", "year"]).set_index(["scenario", "year"])["cny_per_usd"]
+        met = self.r.metrics.set_index(["scenario", "design", "year", "metric"])["value"]
+        crit = "Components!$A:$A,$A{r},Components!$B:$B,{d},Components!$C:$C,$C{r}"
+        for i, ((sc, d, y), total) in enumerate(totals.items(), start=1):
+            row = i + 1
+            ws.write_string(i, 0, str(sc))
+            ws.write_string(i, 1, str(d))
+            ws.write_number(i, 2, int(y))
+            mine = crit.format(r=row, d=f"$B{row}")
+            ws.write_formula(i, 3, f"=SUMIFS(Components!$F:$F,{mine})", self.usd, float(total))
+            cny_cached = sum(float(v) * float(fx[(sc, y)]) / 1000 for v in usd[(usd.scenario == sc) & (usd.design == d) & (usd.year == y)]["value"])
+            ws.write_formula(i, 4, f"=SUMIFS(Components!$G:$G,{mine})", self.cny, cny_cached)
+            ws.write_number(i, 5, float(met[(sc, d, y, "wh_per_kg")]), self.pct)
+            ws.write_number(i, 6, float(met[(sc, d, y, "wh_per_l")]), self.pct)
+            ref_total = float(totals.get((sc, ref, y), float("nan")))
+            if ref_total == ref_total:
+                theirs = crit.format(r=row, d=f'"{ref}"')
+                gap = float(total) - ref_total
+                ws.write_formula(i, 7, f"=D{row}-SUMIFS(Components!$F:$F,{theirs})", self.usd, gap)
+                ws.write_formula(i, 8, f"=100*H{row}/(D{row}-H{row})", self.pct, 100 * gap / ref_total)
+        ws.set_column(0, 2, 14)
+        self.n_summary = len(totals)
+
+    def _charts(self, ws) -> None:
+        ws.write_string(0, 0, "Cost by category (USD/kWh): SUMIFS over Components; charts below", self.title)
+        usd = self._totals()
+        row = 2
+        for sc in dict.fromkeys(usd["scenario"]):
+            part = usd[usd["scenario"] == sc]
+            year = int(part["year"].iloc[0])
+            part = part[part["year"] == year]
+            designs = list(dict.fromkeys(part["design"]))
+            ws.write_string(row, 0, f"scenario {sc}, {year}", self.head)
+            for j, d in enumerate(designs, start=1):
+                ws.write_string(row, j, d, self.head)
+            for k, cat in enumerate(CATEGORIES, start=1):
+                r = row + k
+                ws.write_string(r, 0, cat)
+                for j, d in enumerate(designs, start=1):
+                    col = chr(ord("A") + j)
+                    cached = float(part[(part["design"] == d) & (part["category"] == cat)]["value"].sum())
+                    formula = (f'=SUMIFS(Components!$F:$F,Components!$A:$A,"{sc}",Components!$B:$B,{col}${row + 1},'
+                               f'Components!$C:$C,{year},Components!$E:$E,$A{r + 1})')
+                    ws.write_formula(r, j, formula, self.usd, cached)
+            chart = self.wb.add_chart({"type": "column", "subtype": "stacked"})
+            for k, cat in enumerate(CATEGORIES, start=1):
+                chart.add_series({
+                    "name": ["Charts", row + k, 0],
+                    "categories": ["Charts", row, 1, row, len(designs)],
+                    "values": ["Charts", row + k, 1, row + k, len(designs)],
+                    "fill": {"color": CHART_COLOURS.get(cat, "#999999")},
+                })
+            chart.set_title({"name": f"Cell cost by category, scenario {sc} ({year})"})
+            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+            chart.set_x_axis({"name": "design"})
+            chart.set_size({"width": 640, "height": 360})
+            ws.insert_chart(row, len(designs) + 2, chart)
+            row += max(len(CATEGORIES) + 3, 20)
+        ws.set_column(0, 0, 26)
+        ws.set_column(1, 8, 12)
+
+    def _snapshot_index(self) -> dict[str, tuple[float, str]]:
+        frame = self.inputs
+        return {_key(r.scenario, r.year, r.parameter): (float(r.value), str(r.unit)) for r in frame.itertuples()
+                if isinstance(r.value, (int, float)) and r.parameter.startswith("price.")}
+
+    def _inputs_frame(self) -> pd.DataFrame:
+        frame = self.inputs.copy()
+        frame = frame.reindex(columns=["scenario", "year", "parameter", "value", "unit"])
+        frame["key"] = [_key(r.scenario, r.year, r.parameter) for r in frame.itertuples()]
+        return frame
+
+    def _frame(self, name: str, frame: pd.DataFrame) -> None:
+        ws = self.wb.add_worksheet(name)
+        cols = [str(c) for c in frame.columns]
+        self._header(ws, cols, {j: 60 for j, c in enumerate(cols) if c in ("value", "description", "change")})
+        for i, row in enumerate(frame.itertuples(index=False), start=1):
+            for j, v in enumerate(row):
+                if isinstance(v, bool) or v is None or (isinstance(v, float) and v != v):
+                    ws.write_blank(i, j, None)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(i, j, float(v), self.num)
+                else:
+                    ws.write_string(i, j, str(v))
