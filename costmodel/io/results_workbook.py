@@ -147,9 +147,8 @@ class _Writer:
     def _components(self, ws) -> None:
         self._header(ws, ["scenario", "design", "year", "component", "category", "USD/kWh", "CNY/Wh", "key"], {7: 40})
         usd = self.r.costs[self.r.costs["unit"] == "USD/kWh"].reset_index(drop=True)
-        cny = self.r.costs[self.r.costs["unit"] == "CNY/Wh"].reset_index(drop=True)
         bom_keys = {_key(b.scenario, b.design, b.year, b.component): b.usd_per_kwh for b in self.r.bom.itertuples()}
-        for i, (u, c) in enumerate(zip(usd.itertuples(), cny.itertuples(), strict=True), start=1):
+        for i, u in enumerate(usd.itertuples(), start=1):
             row = i + 1
             key = _key(u.scenario, u.design, u.year, u.component)
             ws.write_string(i, 0, str(u.scenario))
@@ -191,7 +190,8 @@ class _Writer:
             ws.write_number(i, 2, int(y))
             mine = crit.format(r=row, d=f"$B{row}")
             ws.write_formula(i, 3, f"=SUMIFS(Components!$F:$F,{mine})", self.usd, float(total))
-            cny_cached = sum(float(v) * float(fx[(sc, y)]) / 1000 for v in usd[(usd.scenario == sc) & (usd.design == d) & (usd.year == y)]["value"])
+            mask = (usd.scenario == sc) & (usd.design == d) & (usd.year == y)
+            cny_cached = sum(float(v) * float(fx[(sc, y)]) / 1000 for v in usd[mask]["value"])
             ws.write_formula(i, 4, f"=SUMIFS(Components!$G:$G,{mine})", self.cny, cny_cached)
             ws.write_number(i, 5, float(met[(sc, d, y, "wh_per_kg")]), self.pct)
             ws.write_number(i, 6, float(met[(sc, d, y, "wh_per_l")]), self.pct)
