@@ -85,6 +85,8 @@ def parse_override(text: str, years: Iterable[int] | None = None) -> Override:
             return Override(path, "mul", parse_number(mul.group(1)), yrs)
         except ValueError:
             raise ValueError(f"cannot read the factor in {text!r}; write PATH=x1.5") from None
+    if rhs[0] in "+-":
+        raise ValueError(f"cannot read {text!r}: write PATH=+20% or PATH=-15% for a change, PATH=VALUE to set a value")
     try:
         return Override(path, "set", parse_number(rhs), yrs)
     except ValueError:

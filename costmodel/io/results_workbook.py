@@ -148,6 +148,7 @@ class _Writer:
         self._header(ws, ["scenario", "design", "year", "component", "category", "USD/kWh", "CNY/Wh", "key"], {7: 40})
         usd = self.r.costs[self.r.costs["unit"] == "USD/kWh"].reset_index(drop=True)
         bom_keys = {_key(b.scenario, b.design, b.year, b.component): b.usd_per_kwh for b in self.r.bom.itertuples()}
+        rates = {(r.scenario, r.year): float(r.cny_per_usd) for r in self.r.fx.itertuples()}
         for i, u in enumerate(usd.itertuples(), start=1):
             row = i + 1
             key = _key(u.scenario, u.design, u.year, u.component)
@@ -161,7 +162,7 @@ class _Writer:
             else:
                 ws.write_number(i, 5, float(u.value), self.usd)
             usd_value = float(bom_keys.get(key, u.value))
-            fx = float(self.r.fx.set_index(["scenario", "year"]).loc[(u.scenario, u.year), "cny_per_usd"])
+            fx = rates[(u.scenario, u.year)]
             ws.write_formula(i, 6, f'=F{row}*INDEX(FX!$C:$C,MATCH(A{row}&"|"&C{row},FX!$D:$D,0))/1000', self.cny,
                              usd_value * fx / 1000)
             ws.write_string(i, 7, key)
@@ -182,6 +183,8 @@ class _Writer:
         totals = usd.groupby(["scenario", "design", "year"], sort=False)["value"].sum()
         fx = self.r.fx.drop_duplicates(["scenario", "year"]).set_index(["scenario", "year"])["cny_per_usd"]
         met = self.r.metrics.set_index(["scenario", "design", "year", "metric"])["value"]
+        usd["cny"] = usd["value"] * [float(fx[(r.scenario, r.year)]) / 1000 for r in usd.itertuples()]
+        cny_totals = usd.groupby(["scenario", "design", "year"], sort=False)["cny"].sum()
         crit = "Components!$A:$A,$A{r},Components!$B:$B,{d},Components!$C:$C,$C{r}"
         for i, ((sc, d, y), total) in enumerate(totals.items(), start=1):
             row = i + 1
@@ -190,8 +193,7 @@ class _Writer:
             ws.write_number(i, 2, int(y))
             mine = crit.format(r=row, d=f"$B{row}")
             ws.write_formula(i, 3, f"=SUMIFS(Components!$F:$F,{mine})", self.usd, float(total))
-            mask = (usd.scenario == sc) & (usd.design == d) & (usd.year == y)
-            cny_cached = sum(float(v) * float(fx[(sc, y)]) / 1000 for v in usd[mask]["value"])
+            cny_cached = float(cny_totals[(sc, d, y)])
             ws.write_formula(i, 4, f"=SUMIFS(Components!$G:$G,{mine})", self.cny, cny_cached)
             ws.write_number(i, 5, float(met[(sc, d, y, "wh_per_kg")]), self.pct)
             ws.write_number(i, 6, float(met[(sc, d, y, "wh_per_l")]), self.pct)
