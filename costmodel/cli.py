@@ -278,6 +278,15 @@ def breakdown(
     out.print(mt)
 
 
+def _register_commands() -> None:
+    from costmodel import cli_analysis
+
+    cli_analysis.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console-script entry point: runs the app and turns input errors into exit code 2."""
     from costmodel.units import UnitError

@@ -13,6 +13,7 @@ import numpy as np
 
 from costmodel.dataset import Dataset, ParameterSet, load_default
 from costmodel.engine.cost import DesignCost, evaluate_design
+from costmodel.engine.inputs import PriceBook
 from costmodel.results import Results, build_results
 from costmodel.validation import InputError, Problem
 
@@ -60,7 +61,8 @@ class Model:
         This is the vectorized core used by Monte Carlo, sensitivity and the benchmark:
         one call evaluates every scenario at once.
         """
-        return {d: evaluate_design(values, choices, d, self.dataset.static) for d in self.check_designs(designs)}
+        prices = PriceBook(values, self.dataset.static)
+        return {d: evaluate_design(values, choices, d, self.dataset.static, prices) for d in self.check_designs(designs)}
 
     def evaluate(
         self,

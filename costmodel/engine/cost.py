@@ -90,6 +90,7 @@ def evaluate_design(
     choices: Mapping[str, str],
     design: str,
     static: StaticData,
+    prices: PriceBook | None = None,
 ) -> DesignCost:
     """Evaluate one design on flat parameter values (floats or arrays that broadcast).
 
@@ -98,10 +99,11 @@ def evaluate_design(
         choices: flat choice parameters, e.g. ``design.nfpp.anode_material`` → ``hc_coconut``.
         design: design name.
         static: items, units and links.
+        prices: a PriceBook on the same values, shared between designs to convert each price once.
     """
     d = design_view(values, design)
     c = {k[len(f"design.{design}.") :]: v for k, v in choices.items() if k.startswith(f"design.{design}.")}
-    price = PriceBook(values, static)
+    price = prices if prices is not None else PriceBook(values, static)
     fx = price.fx
 
     def g(name: str):

@@ -11,13 +11,12 @@ leaves any existing results file untouched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from costmodel.engine.cost import COMPONENTS
+from costmodel.io.atomic import atomic_path
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
@@ -52,24 +51,11 @@ def write_results_workbook(
     """
     import xlsxwriter
 
-    path = Path(path)
-    if protect is not None and path.resolve() == Path(protect).resolve():
-        raise ValueError(f"{path} is the input workbook; results go to a new file")
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx.tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with atomic_path(path, protect) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"title": "costmodel results", "author": "costmodel"})
         _Writer(wb, results, inputs, provenance, scenarios).write()
         wb.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the result the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
