@@ -60,15 +60,16 @@ def scale_factor(plant_gwh, ref_plant_gwh, exponent):
     return (plant_gwh / ref_plant_gwh) ** (exponent - 1.0)
 
 
-def learning_factor(cumulative_gwh, ref_cumulative_gwh, learning_rate, learning_share):
+def learning_factor(cumulative_gwh, ref_cumulative_gwh, learning_rate, learning_share, floor=0.0):
     """Learning multiplier on conversion cost (-), Wright's law on the learnable share.
 
-    LF = (1 − φ) + φ × (x / x_ref)^(−b), b = −log2(1 − LR): each doubling of cumulative
-    output x cuts the learnable part φ by the learning rate LR. LF = 1 at x = x_ref and
-    LF > 1 below it (an immature process costs more than the reference plant's).
+    LF = (1 − φ) + φ × max((x / x_ref)^(−b), floor), b = −log2(1 − LR): each doubling of
+    cumulative output x cuts the learnable part φ by the learning rate LR, down to ``floor``
+    (a fraction of its reference level). LF = 1 at x = x_ref and LF > 1 below it (an
+    immature process costs more than the reference plant's).
     """
     b = -np.log2(1.0 - learning_rate)
-    return (1.0 - learning_share) + learning_share * (cumulative_gwh / ref_cumulative_gwh) ** (-b)
+    return (1.0 - learning_share) + learning_share * np.maximum((cumulative_gwh / ref_cumulative_gwh) ** (-b), floor)
 
 
 @dataclass(frozen=True)
