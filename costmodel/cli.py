@@ -279,9 +279,10 @@ def breakdown(
 
 
 def _register_commands() -> None:
-    from costmodel import cli_analysis
+    from costmodel import cli_analysis, cli_optimize
 
     cli_analysis.register(app)
+    cli_optimize.register(app)
 
 
 _register_commands()

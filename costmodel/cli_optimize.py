@@ -1,0 +1,104 @@
+"""The ``optimize`` command: the cheapest path of scale, levers, routes and suppliers to a cost target."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``optimize`` command to ``app``."""
+
+    @app.command()
+    def optimize(
+        workbook: Annotated[Path | None, typer.Argument(help="Planner workbook (.xlsx); bundled data when omitted.",
+                                                        show_default=False)] = None,
+        design: Annotated[str, typer.Option("--design", "-d", help="Design to optimise.")] = "nfpp",
+        target: Annotated[float, typer.Option(help="Final-year cost as a fraction of the base-year cost (0.5 = halve).")] = 0.5,
+        start: Annotated[int, typer.Option(help="First year of the path.")] = 2026,
+        by: Annotated[int, typer.Option("--by", help="Final year of the path.")] = 2028,
+        solver: Annotated[str, typer.Option(help="highs (default) or cbc (PuLP's bundled CBC).")] = "highs",
+        budget: Annotated[float | None, typer.Option(help="Instead: lowest final-year cost with total spend <= BUDGET (M USD).")]
+        = None,
+        time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
+        pareto: Annotated[bool, typer.Option("--pareto", help="Also trace final-year cost against total spend.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+        png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
+    ) -> None:
+        """Which path of scale-up, energy-density levers, material routes and suppliers reaches the target, at least spend."""
+        from costmodel.cli import _model
+        from costmodel.optimize import data as odata
+        from costmodel.optimize.path import NoSolution, optimize_sheet_frames
+        from costmodel.optimize.path import optimize as run
+        from costmodel.optimize.path import pareto as trace
+        from costmodel.optimize.solve import SolverError
+
+        if not 0 < target < 1.5:
+            raise _fail("--target must be a fraction such as 0.5")
+        model = _model(workbook)[0]
+        model.check_designs([design])
+        try:
+            data = odata.load_default(design)
+            result = run(model, data, start, by, target, solver, budget, time_limit)
+            front = trace(model, data, start, by, solver=solver) if pareto else None
+        except (SolverError, NoSolution) as exc:
+            raise _fail(str(exc)) from None
+        result.pareto = front
+        frames = optimize_sheet_frames(result)
+        if as_json:
+            typer.echo(json.dumps({k: json.loads(v.to_json(orient="records")) for k, v in frames.items()}, indent=2))
+        else:
+            _print(result)
+        if png is not None:
+            from costmodel.optimize.path import plot_path
+
+            plot_path(result, png)
+        if out is not None:
+            from costmodel.io.atomic import write_tables_workbook
+
+            write_tables_workbook(out, frames, {"Chart": png} if png is not None else None)
+            typer.echo(f"results written to {out}", err=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _print(r) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(file=sys.stdout, width=200)
+    verdict = (f"target reached: {r.path['cost_engine'].iloc[-1]:.2f} <= {r.target_cost:.2f} USD/kWh" if r.reached else
+               f"target NOT reachable: best {r.best_cost:.2f} USD/kWh = {100 * (r.best_cost / r.base_cost - 1):+.1f} % "
+               f"(target {r.target_cost:.2f})")
+    con.print(f"[b]{r.design}[/b]: base {r.base_year} cost {r.base_cost:.2f} USD/kWh; {verdict}; spend {r.spend_musd:.1f} M USD")
+    t = Table(title="Path", title_justify="left")
+    for col in ("year", "plant GWh", "output GWh", "cumulative GWh", "route", "levers", "USD/kWh (engine)", "vs base"):
+        t.add_column(col)
+    for p in r.path.itertuples():
+        t.add_row(str(p.year), f"{p.plant_gwh:g}", f"{p.output_gwh:.1f}", f"{p.cumulative_gwh:.1f}", p.route, p.levers,
+                  f"{p.cost_engine:.2f}", f"{p.reduction_pct:+.1f} %")
+    con.print(t)
+    con.print("Reduction of the final-year cost by driver (USD/kWh): "
+              + ", ".join(f"{k} {v:+.2f}" for k, v in r.split.items()))
+    if r.binding:
+        con.print("Binding constraints (final-year cost if relaxed): "
+                  + ", ".join(f"{k} -> {v:.2f}" if v == v else k for k, v in r.binding.items()))
+    sh = r.shadow[r.shadow["usd_per_kwh_per_kt"].abs() > 0] if len(r.shadow) else r.shadow
+    for s in sh.itertuples():
+        con.print(f"Shadow price: one more kt/yr of {s.supplier} ({s.item}) is worth {-s.usd_per_kwh_per_kt:.3f} USD/kWh "
+                  f"= {-s.musd_per_year_per_kt * 1000:,.0f} USD per tonne per year")
+    final = r.path.iloc[-1]
+    con.print(f"Engine check, final year: optimizer {final.cost_model:.4f} vs engine {final.cost_engine:.4f} USD/kWh "
+              f"({100 * abs(final.cost_model / final.cost_engine - 1):.3f} %; learning-curve error bound "
+              f"{100 * r.learning_error:.2f} % of the learnable part)")
+    if r.pareto is not None:
+        con.print("Pareto (final-year cost USD/kWh vs spend M USD): "
+                  + "; ".join(f"{a:.2f} @ {b:.1f}" for a, b in r.pareto.itertuples(index=False)))
