@@ -33,6 +33,23 @@ def atomic_path(path: Path, protect: Path | None = None) -> Iterator[Path]:
             tmp.unlink()
 
 
+def write_frame(ws, frame, head, num) -> None:
+    """Write a DataFrame to an xlsxwriter worksheet: header row, numbers as numbers, frozen header."""
+    for j, c in enumerate(frame.columns):
+        ws.write_string(0, j, str(c), head)
+        ws.set_column(j, j, 60 if str(c) in ("value", "description", "change") else max(12, len(str(c)) + 2))
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or v is None or (isinstance(v, float) and v != v):
+                ws.write_blank(i, j, None)
+            elif isinstance(v, (int, float)):
+                ws.write_number(i, j, float(v), num)
+            else:
+                ws.write_string(i, j, str(v))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, 0, max(len(frame.columns) - 1, 0))
+
+
 def write_tables_workbook(path: Path, sheets: dict, images: dict | None = None) -> Path:
     """Write DataFrames (sheet name → frame) and PNG images (sheet name → path) to a new .xlsx, atomically."""
     import xlsxwriter
@@ -42,19 +59,7 @@ def write_tables_workbook(path: Path, sheets: dict, images: dict | None = None) 
         head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
         num = wb.add_format({"num_format": "0.0####"})
         for name, frame in sheets.items():
-            ws = wb.add_worksheet(name[:31])
-            for j, c in enumerate(frame.columns):
-                ws.write_string(0, j, str(c), head)
-                ws.set_column(j, j, max(12, len(str(c)) + 2))
-            for i, row in enumerate(frame.itertuples(index=False), start=1):
-                for j, v in enumerate(row):
-                    if isinstance(v, bool) or v is None or (isinstance(v, float) and v != v):
-                        ws.write_blank(i, j, None)
-                    elif isinstance(v, (int, float)):
-                        ws.write_number(i, j, float(v), num)
-                    else:
-                        ws.write_string(i, j, str(v))
-            ws.freeze_panes(1, 0)
+            write_frame(wb.add_worksheet(name[:31]), frame, head, num)
         for name, png in (images or {}).items():
             wb.add_worksheet(name[:31]).insert_image(1, 1, str(png))
         wb.close()

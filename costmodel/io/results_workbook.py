@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from costmodel.engine.cost import COMPONENTS
-from costmodel.io.atomic import atomic_path
+from costmodel.io.atomic import atomic_path, write_frame
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
@@ -242,14 +242,4 @@ class _Writer:
         return frame
 
     def _frame(self, name: str, frame: pd.DataFrame) -> None:
-        ws = self.wb.add_worksheet(name)
-        cols = [str(c) for c in frame.columns]
-        self._header(ws, cols, {j: 60 for j, c in enumerate(cols) if c in ("value", "description", "change")})
-        for i, row in enumerate(frame.itertuples(index=False), start=1):
-            for j, v in enumerate(row):
-                if isinstance(v, bool) or v is None or (isinstance(v, float) and v != v):
-                    ws.write_blank(i, j, None)
-                elif isinstance(v, (int, float)):
-                    ws.write_number(i, j, float(v), self.num)
-                else:
-                    ws.write_string(i, j, str(v))
+        write_frame(self.wb.add_worksheet(name), frame, self.head, self.num)

@@ -197,7 +197,7 @@ def _split(model: Model, data: OptimizerData, c: Coefficients, base_year: int, b
     d = data.design
     base = model.parameters(base_year)
     opt = c.options[k]
-    lever_vals, _ = option_values(model, data, type(opt)(opt.levers, _base_route(model, data, base_year)), final_year)
+    lever_vals, _ = option_values(model, data, type(opt)(opt.levers, _incumbent(model, data, base_year)), final_year)
     route_vals, route_ch = option_values(model, data, type(opt)((), opt.route), final_year)
     for item, usd in prices.items():
         route_vals[f"price.{item}"] = model.dataset.static.price_units[item].from_canonical(usd, route_vals["fx.cny_per_usd"])
@@ -228,10 +228,6 @@ def _split(model: Model, data: OptimizerData, c: Coefficients, base_year: int, b
                 total += w * (value[tuple(sorted((*s, g), key=names.index))] - value[s])
         out[g] = total
     return out
-
-
-def _base_route(model: Model, data: OptimizerData, year: int) -> str:
-    return _incumbent(model, data, year)
 
 
 def _binding(model, data, c, current, incumbent, best, solver, time_limit) -> dict[str, float]:
