@@ -1,34 +1,66 @@
 """Scenarios: the base data plus overrides, optionally per year.
 
 Override syntax (the same on the command line, in TOML files and in the workbook's Scenarios sheet):
-    ``PATH=VALUE``   set a number (``price.li2co3=60000``, thousands separators allowed) or a
-                     choice (``design.nfpp.anode_material=hc_bamboo``)
+    ``PATH=VALUE``   set a number (``price.li2co3=60000``; thousands separators allowed, an
+                     unsigned ``8%`` means 0.08) or a choice (``design.nfpp.anode_material=hc_bamboo``)
     ``PATH=+20%``    relative change (also ``-15%``)
     ``PATH=x1.5``    multiply (also ``*1.5``, ``×1.5``)
-``*`` in a path matches one name part: ``design.*.anode_foil=al_foil``.
+
+``*`` in a path matches within one name part: ``design.*.anode_material`` changes every design
+that has that parameter, ``price.hc_*`` every hard-carbon price. A path that matches nothing is
+an error. Prices are in the unit the item is quoted in (``price.li2co3`` in CNY/t).
+
+TOML files hold one table per scenario::
+
+    [lipf6_surge]
+    description = "LiPF6 half as dear again"
+    set = ["price.lipf6=x1.5"]
+    [lipf6_surge.years]          # optional: overrides for some years only
+    2027 = ["price.lipf6=x2"]
+    "2026-2028" = ["price.vc=+10%"]
 """
 
 from __future__ import annotations
 
 import difflib
-import fnmatch
+import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from costmodel.catalog import load_catalog
+from costmodel.catalog import ParameterSpec, load_catalog
 from costmodel.dataset import ParameterSet
 from costmodel.validation import InputError, Problem, parse_number
 
 Op = Literal["set", "pct", "mul"]
-_OVERRIDE = re.compile(r"^\s*([A-Za-z0-9_.*]+)\s*=\s*(.+?)\s*$")
-_PCT = re.compile(r"^([+-])\s*(\d+(?:\.\d*)?|\.\d+)\s*%$")
+
+FORMS = "write PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5"
+"""The accepted override forms, quoted in error messages."""
+
+CHOICE_ITEMS = frozenset(
+    {"salt", "cathode_binder", "anode_binder", "conductive_carbon", "cathode_foil", "anode_foil", "separator", "housing"}
+)
+"""Choice parameters naming a priced item (``price.<value>`` must exist); used when the catalog has no spec."""
+
+TOML_KEYS = ("description", "set", "years")
+
+_OVERRIDE = re.compile(r"^\s*([^=]*?)\s*=\s*(.*?)\s*$", re.DOTALL)
+_PATH = re.compile(r"^[A-Za-z0-9_*]+(\.[A-Za-z0-9_*]+)+$")
+_PCT = re.compile(r"^([+-])\s*(.+?)\s*%$")
 _MUL = re.compile(r"^[x*×]\s*(.+)$")
-CHOICE_ITEMS = {"salt", "cathode_binder", "anode_binder", "conductive_carbon", "cathode_foil", "anode_foil", "separator", "housing"}
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_TOML_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def _num(value: float) -> str:
+    """Shortest text that reads back as exactly ``value`` (no ``:g`` rounding)."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -49,106 +81,217 @@ class Override:
 
     @property
     def text(self) -> str:
-        """The override in its written form."""
+        """The override in its written form; ``parse_override(o.text)`` gives ``o`` back (years aside)."""
+        if isinstance(self.value, str):
+            return f"{self.path}={self.value}"
         if self.op == "pct":
-            return f"{self.path}={self.value:+g}%"
+            return f"{self.path}={'+' if self.value >= 0 else ''}{_num(self.value)}%"
         if self.op == "mul":
-            return f"{self.path}=x{self.value:g}"
-        return f"{self.path}={self.value:g}" if isinstance(self.value, float) else f"{self.path}={self.value}"
+            return f"{self.path}=x{_num(self.value)}"
+        return f"{self.path}={_num(self.value)}"
+
+    def applies_to(self, year: int) -> bool:
+        """True if the override is active in ``year``."""
+        return self.years is None or year in self.years
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of overrides."""
+    """A named set of overrides, applied in order."""
 
     name: str
     description: str
     overrides: tuple[Override, ...] = field(default_factory=tuple)
 
 
+# ----------------------------------------------------------------------------- parsing
+
+
+def _finite(value: float, text: str, what: str) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"the {what} in {text!r} is not a finite number")
+    return value
+
+
 def parse_override(text: str, years: Iterable[int] | None = None) -> Override:
-    """Parse ``PATH=VALUE``, ``PATH=+20%``, ``PATH=-15%`` or ``PATH=x1.5``.
+    """Parse ``PATH=VALUE``, ``PATH=+20%``, ``PATH=-15%`` or ``PATH=x1.5`` (also ``*1.5``, ``×1.5``).
+
+    Args:
+        text: the override as written.
+        years: the years it applies to; None (or empty) for every year.
 
     Raises:
         ValueError: with the accepted forms in the message.
     """
-    m = _OVERRIDE.match(str(text))
-    if not m:
-        raise ValueError(f"cannot read {text!r}; write PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5")
+    raw = str(text)
+    m = _OVERRIDE.match(raw)
+    if not m or not m.group(1) or not m.group(2):
+        raise ValueError(f"cannot read {raw!r}; {FORMS}")
     path, rhs = m.group(1), m.group(2)
-    yrs = tuple(years) if years else None
+    if not _PATH.match(path):
+        raise ValueError(f"{path!r} in {raw!r} is not a parameter path such as price.li2co3 or design.*.np_ratio; {FORMS}")
+    yrs = tuple(dict.fromkeys(int(y) for y in years)) if years else None
+
     if pct := _PCT.match(rhs):
-        value = float(pct.group(2)) * (1 if pct.group(1) == "+" else -1)
-        return Override(path, "pct", value, yrs)
-    if mul := _MUL.match(rhs):
-        try:
-            return Override(path, "mul", parse_number(mul.group(1)), yrs)
-        except ValueError:
-            raise ValueError(f"cannot read the factor in {text!r}; write PATH=x1.5") from None
+        size = _number(pct.group(2))
+        if size is None:
+            raise ValueError(f"cannot read the percentage in {raw!r}; {FORMS}")
+        return Override(path, "pct", _finite(size if pct.group(1) == "+" else -size, raw, "percentage"), yrs)
+    mul = _MUL.match(rhs)
+    if mul or rhs in ("x", "*", "×"):
+        factor = _number(mul.group(1)) if mul else None
+        if factor is not None:
+            return Override(path, "mul", _finite(factor, raw, "factor"), yrs)
+        if not _NAME.match(rhs) or rhs == "x":  # a choice such as xsep starts with x too
+            raise ValueError(f"cannot read the factor in {raw!r}; write PATH=x1.5")
     if rhs[0] in "+-":
-        raise ValueError(f"cannot read {text!r}: write PATH=+20% or PATH=-15% for a change, PATH=VALUE to set a value")
+        raise ValueError(f"cannot read {raw!r}: write PATH=+20% or PATH=-15% for a change, PATH=VALUE to set a value")
+    value = _number(rhs)
+    if value is not None:
+        return Override(path, "set", _finite(value, raw, "value"), yrs)
+    if _NAME.match(rhs):
+        return Override(path, "set", rhs, yrs)
+    if not (rhs[0].isalnum() or rhs[0] == "."):
+        raise ValueError(f"unknown operation {rhs[0]!r} in {raw!r}; {FORMS}")
+    raise ValueError(f"cannot read the value in {raw!r}; {FORMS}")
+
+
+def _number(text: str) -> float | None:
+    """``parse_number`` of ``text``, or None if it is not a number."""
     try:
-        return Override(path, "set", parse_number(rhs), yrs)
+        return parse_number(text)
     except ValueError:
-        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", rhs):
-            return Override(path, "set", rhs, yrs)
-        raise ValueError(f"cannot read the value in {text!r}; write PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5") from None
+        return None
 
 
-def _spec(path: str):
-    parts = path.split(".")
+# ----------------------------------------------------------------------------- applying
+
+
+def _spec(name: str) -> ParameterSpec | None:
+    """Catalog spec of a flat name: design.<d>.<p>, material.<m>.<p> or global.<p>."""
+    parts = name.split(".")
     catalog = load_catalog()
-    if parts[0] == "design" and len(parts) == 3:
-        return catalog.get(("design", parts[2]))
-    if parts[0] == "material" and len(parts) == 3:
-        return catalog.get(("material", parts[2]))
+    if parts[0] in ("design", "material") and len(parts) == 3:
+        return catalog.get((parts[0], parts[2]))
     if parts[0] == "global" and len(parts) == 2:
         return catalog.get(("global", parts[1]))
     return None
 
 
+def _matcher(pattern: str) -> re.Pattern[str]:
+    """``*`` matches within one dotted name part."""
+    return re.compile("\\.".join(re.escape(part).replace("\\*", "[^.]*") for part in pattern.split(".")) + r"\Z")
+
+
+def _targets(path: str, names: Sequence[str]) -> list[str]:
+    if "*" in path:
+        rx = _matcher(path)
+        return [n for n in names if rx.match(n)]
+    return [path] if path in names else []
+
+
+def _hint(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
 def apply_overrides(
-    pset: ParameterSet, overrides: Iterable[Override], *, where: str = "override"
+    pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override"
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Apply overrides for ``pset.year`` in order; returns new (values, choices). ALL problems are reported."""
+    """Apply overrides active in ``pset.year``, in order; ``pset`` is never changed.
+
+    Args:
+        pset: the flat parameters of one year.
+        overrides: ``Override`` objects (or their text, parsed here).
+        where: where the overrides come from, used in every problem (``Scenarios!B7``, ``--set``).
+
+    Returns:
+        New (values, choices) dictionaries.
+
+    Raises:
+        InputError: with every problem found (unknown path, wrong kind of value, a price or FX
+            rate that would not be positive, a value outside its catalog bounds, an unknown
+            material or item for a choice).
+    """
     values, choices = dict(pset.values), dict(pset.choices)
     problems: list[Problem] = []
-    names = list(values) + list(choices)
-    for o in overrides:
-        if o.years is not None and pset.year not in o.years:
+    names = [*values, *choices]
+    for item in overrides:
+        if isinstance(item, Override):
+            o = item
+        else:
+            try:
+                o = parse_override(item)
+            except ValueError as exc:
+                problems.append(Problem(where, str(exc)))
+                continue
+        if not o.applies_to(pset.year):
             continue
-        targets = [n for n in names if fnmatch.fnmatchcase(n, o.path)] if "*" in o.path else ([o.path] if o.path in names else [])
+        targets = _targets(o.path, names)
         if not targets:
-            close = difflib.get_close_matches(o.path, names, n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            problems.append(Problem(where, f"{o.text}: unknown parameter {o.path!r}{hint}"))
+            what = "pattern" if "*" in o.path else "parameter"
+            problems.append(Problem(where, f"{o.text}: unknown {what} {o.path!r}{_hint(o.path, names)}"))
             continue
         for name in targets:
-            msg = _apply_one(name, o, values, choices)
-            if msg:
+            if msg := _apply_one(name, o, values, choices, pset.designs):
                 problems.append(Problem(where, f"{o.text}: {msg}"))
     if problems:
         raise InputError(problems, where)
     return values, choices
 
 
-def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[str, str]) -> str | None:
+def _check_choice(name: str, value: str, values: Mapping[str, float], designs: Sequence[str]) -> str | None:
+    """Problem with choosing ``value`` for ``name`` that can be seen from the flat values, else None."""
+    key = name.rsplit(".", 1)[-1]
+    spec = _spec(name)
+    source = spec.choices if spec is not None and spec.kind == "choice" else ""
+    kind = source.partition(":")[0]
+    if kind == "materials" or (not source and key.endswith("_material")):
+        known = sorted({k.split(".")[1] for k in values if k.startswith("material.")})
+        if value not in known:
+            return f"unknown material {value!r} for {name}{_hint(value, known)}"
+    elif kind == "items" or (not source and key in CHOICE_ITEMS):
+        known = sorted(k.removeprefix("price.") for k in values if k.startswith("price."))
+        if value not in known:
+            return f"unknown item {value!r} for {name}: there is no price.{value}{_hint(value, known)}"
+    elif kind == "designs":
+        if value not in designs:
+            return f"unknown design {value!r} for {name}; expected one of {', '.join(designs)}"
+    elif source and "|" in source:
+        allowed = source.split("|")
+        if value not in allowed:
+            return f"unknown {key} {value!r} for {name}; expected one of {', '.join(allowed)}"
+    return None
+
+
+def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[str, str], designs: Sequence[str]) -> str | None:
+    """Apply ``o`` to one parameter; returns a problem message, or None on success."""
     if name in choices:
-        if o.op != "set" or not isinstance(o.value, str):
+        if o.op != "set":
+            return f"{name} is a choice; % and x changes need a number (set it to a name, e.g. {name}={choices[name]})"
+        if not isinstance(o.value, str):
             return f"{name} is a choice; set it to a name, e.g. {name}={choices[name]}"
-        key = name.rsplit(".", 1)[-1]
-        if key.endswith("_material") and not any(v.startswith(f"material.{o.value}.") for v in values):
-            return f"unknown material {o.value!r} for {name}"
-        if key in CHOICE_ITEMS and f"price.{o.value}" not in values:
-            return f"unknown item {o.value!r} for {name}"
+        if msg := _check_choice(name, o.value, values, designs):
+            return msg
         choices[name] = o.value
         return None
     if isinstance(o.value, str):
         return f"{name} is a number; {o.value!r} is not"
     old = values[name]
-    new = o.value if o.op == "set" else old * (1 + o.value / 100) if o.op == "pct" else old * o.value
+    if o.op == "set":
+        new = o.value
+    elif o.op == "pct":
+        new = old * (1 + o.value / 100)
+    else:
+        new = old * o.value
+    if not math.isfinite(new):
+        return f"{name} would become {new}; it must be a finite number"
     if name.startswith(("price.", "fx.")) and new <= 0:
-        return f"{name} would become {new:g}; prices and FX must stay positive"
+        return f"{name} would become {new:g}; prices and FX rates must stay positive"
+    if name.startswith("link.") and name.endswith(".driver_ref") and new <= 0:
+        return f"{name} would become {new:g}; a reference price must stay positive"
+    if name.startswith("link.") and name.endswith(".coefficient") and new < 0:
+        return f"{name} would become {new:g}; a price link coefficient must not be negative"
     spec = _spec(name)
     if spec is not None and (msg := spec.check(new)):
         return msg
@@ -156,16 +299,29 @@ def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[s
     return None
 
 
-# ----------------------------------------------------------------------------- files and sheets
+# ----------------------------------------------------------------------------- sheets
 
 
-def _years(text: str) -> tuple[int, ...] | None:
-    text = str(text).strip()
+def _cell(raw: object) -> str:
+    """Text of a sheet cell: blank for None/NaN, ``2026`` for 2026.0."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def parse_years(text: object) -> tuple[int, ...] | None:
+    """Parse a years cell: blank → None (every year); ``2026``; ``2026, 2027``; ``2026-2028``.
+
+    Raises:
+        ValueError: for anything else, or a range that runs backwards.
+    """
+    text = _cell(text)
     if not text:
         return None
     out: list[int] = []
-    for part in re.split(r"[,;]\s*", text):
-        part = part.strip()
+    for part in re.split(r"\s*[,;]\s*", text):
         if m := re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", part):
             a, b = int(m.group(1)), int(m.group(2))
             if b < a:
@@ -174,25 +330,40 @@ def _years(text: str) -> tuple[int, ...] | None:
         elif re.fullmatch(r"\d{4}(\.0)?", part):
             out.append(int(float(part)))
         else:
-            raise ValueError(f"cannot read years {text!r}; write 2026, or 2026, 2027, or 2026-2028")
-    return tuple(out)
+            raise ValueError(f"cannot read years {text!r}; write 2026, or 2026, 2027, or 2026-2028 (blank for every year)")
+    if any(not 1990 <= y <= 2100 for y in out):
+        raise ValueError(f"years {text!r} must lie between 1990 and 2100")
+    return tuple(dict.fromkeys(out))
 
 
-def scenarios_from_rows(rows: Iterable[tuple[str, str, str, str, str]]) -> dict[str, Scenario]:
-    """Scenarios from sheet rows (where, scenario, change, years, description); a blank change = no override."""
+def scenarios_from_rows(rows: Iterable[tuple[str, object, object, object, object]]) -> dict[str, Scenario]:
+    """Scenarios from the workbook's Scenarios sheet.
+
+    Args:
+        rows: ``(where, scenario, change, years, description)`` per row; ``where`` names the cell
+            (``Scenarios!B7``) and is used in every problem. One override per row; a row with a
+            name but no change defines a scenario without overrides. The first non-blank
+            description of a scenario is its description.
+
+    Raises:
+        InputError: with every problem found.
+    """
     found: dict[str, list[Override]] = {}
     desc: dict[str, str] = {}
     problems: list[Problem] = []
-    for where, name, change, years, description in rows:
+    for where, name_raw, change_raw, years_raw, description_raw in rows:
+        name, change, description = _cell(name_raw), _cell(change_raw), _cell(description_raw)
         if not name:
-            problems.append(Problem(where, "the change has no scenario name"))
+            if change:
+                problems.append(Problem(where, f"the change {change!r} has no scenario name"))
             continue
         found.setdefault(name, [])
-        desc.setdefault(name, description)
+        if description and not desc.get(name):
+            desc[name] = description
         if not change:
             continue
         try:
-            found[name].append(parse_override(change, _years(years)))
+            found[name].append(parse_override(change, parse_years(years_raw)))
         except ValueError as exc:
             problems.append(Problem(where, str(exc)))
     if problems:
@@ -200,50 +371,130 @@ def scenarios_from_rows(rows: Iterable[tuple[str, str, str, str, str]]) -> dict[
     return {n: Scenario(n, desc.get(n, ""), tuple(o)) for n, o in found.items()}
 
 
+# ----------------------------------------------------------------------------- TOML files
+
+
+def _string_list(raw: object, where: str, what: str, problems: list[Problem]) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        problems.append(Problem(where, f"{what} must be a list of strings such as [\"price.vc=x2\"], found {raw!r}"))
+        return []
+    return raw
+
+
 def _from_toml(data: Mapping[str, object], source: str) -> dict[str, Scenario]:
+    """Scenarios from parsed TOML; every problem is reported."""
     out: dict[str, Scenario] = {}
     problems: list[Problem] = []
     for name, body in data.items():
         where = f"{source} [{name}]"
         if not isinstance(body, dict):
-            problems.append(Problem(where, "expected a table with description, set and years"))
+            problems.append(Problem(source, f"{name!r}: expected a table [{name}] with {', '.join(TOML_KEYS)}"))
             continue
-        unknown = set(body) - {"description", "set", "years"}
+        unknown = sorted(set(body) - set(TOML_KEYS))
         if unknown:
-            problems.append(Problem(where, f"unknown keys {', '.join(sorted(unknown))}; expected description, set, years"))
+            problems.append(Problem(where, f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                                           f"expected {', '.join(TOML_KEYS)}"))
+        description = body.get("description", "")
+        if not isinstance(description, str):
+            problems.append(Problem(where, f"description must be a string, found {description!r}"))
+            description = str(description)
+        texts: list[tuple[str, tuple[int, ...] | None]] = [(t, None) for t in _string_list(body.get("set", []), where, "set", problems)]
+        per_year = body.get("years", {})
+        if not isinstance(per_year, dict):
+            problems.append(Problem(where, f"years must be a table such as [{name}.years] with 2027 = [...], found {per_year!r}"))
+            per_year = {}
+        for key, raw in per_year.items():
+            try:
+                years = parse_years(key)
+            except ValueError as exc:
+                problems.append(Problem(f"{where} years", str(exc)))
+                continue
+            texts += [(t, years) for t in _string_list(raw, f"{where} years", f"years.{key}", problems)]
         overrides: list[Override] = []
-        try:
-            overrides += [parse_override(t) for t in body.get("set", [])]
-            for year, texts in dict(body.get("years", {})).items():
-                overrides += [parse_override(t, _years(str(year))) for t in texts]
-        except ValueError as exc:
-            problems.append(Problem(where, str(exc)))
-        out[name] = Scenario(name, str(body.get("description", "")), tuple(overrides))
+        for text, years in texts:
+            try:
+                overrides.append(parse_override(text, years))
+            except ValueError as exc:
+                problems.append(Problem(where, str(exc)))
+        out[name] = Scenario(name, description, tuple(overrides))
     if problems:
         raise InputError(problems, source)
     return out
 
 
-def load_scenarios(paths: Iterable[Path]) -> dict[str, Scenario]:
-    """Scenarios from TOML files; a name defined twice is an error naming both files."""
+def _read_toml(path: Path, problems: list[Problem]) -> dict[str, object] | None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "file not found"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(str(path), f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(str(path), "not valid TOML: the file is not UTF-8 text"))
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        line = _TOML_LINE.search(msg)
+        where = f"{path} line {line.group(1)}" if line else str(path)
+        problems.append(Problem(where, f"not valid TOML: {_TOML_LINE.sub('', msg)}" + (f" (column {line.group(2)})" if line else "")))
+        return None
+
+
+def load_scenarios(paths: Iterable[Path | str]) -> dict[str, Scenario]:
+    """Scenarios from TOML files, in file order.
+
+    Raises:
+        InputError: with every problem in every file: unreadable file, TOML syntax error (with
+            its line), unknown key, bad override, or a scenario name defined in two files
+            (naming both).
+    """
     out: dict[str, Scenario] = {}
     origin: dict[str, str] = {}
-    for path in paths:
-        path = Path(path)
+    problems: list[Problem] = []
+    files = [Path(p) for p in paths]
+    for path in files:
+        data = _read_toml(path, problems)
+        if data is None:
+            continue
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError([Problem(str(path), "file not found")], str(path)) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError([Problem(str(path), f"not valid TOML: {exc}")], str(path)) from None
-        for name, sc in _from_toml(data, str(path)).items():
+            found = _from_toml(data, str(path))
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        for name, sc in found.items():
             if name in out:
-                raise InputError([Problem(str(path), f"scenario {name!r} is also defined in {origin[name]}")], str(path))
+                problems.append(Problem(f"{path} [{name}]", f"scenario {name!r} is also defined in {origin[name]}"))
+                continue
             out[name], origin[name] = sc, str(path)
+    if problems:
+        raise InputError(problems, str(files[0]) if len(files) == 1 else "scenario files")
     return out
 
 
+# ----------------------------------------------------------------------------- bundled scenarios
+
+PACKAGED_FILE = "scenarios.toml"
+
+
+def bundled_scenarios_dir() -> Path:
+    """Folder of the bundled scenario files.
+
+    From a source checkout this is the repository's ``scenarios/`` folder (next to
+    ``pyproject.toml``); in an installed package, where that folder does not exist, it is the
+    package data folder, which holds the same scenarios as ``scenarios.toml``.
+    """
+    root = Path(__file__).resolve().parent.parent
+    checkout = root / "scenarios"
+    if (root / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("costmodel.data")))
+
+
 def default_scenarios() -> dict[str, Scenario]:
-    """The scenarios shipped with the package (same text as ``scenarios/sodium_ion.toml``)."""
-    text = resources.files("costmodel.data").joinpath("scenarios.toml").read_text(encoding="utf-8")
-    return _from_toml(tomllib.loads(text), "bundled scenarios")
+    """The scenarios shipped with the package (``costmodel/data/scenarios.toml``, same text as ``scenarios/sodium_ion.toml``)."""
+    text = resources.files("costmodel.data").joinpath(PACKAGED_FILE).read_text(encoding="utf-8")
+    return _from_toml(tomllib.loads(text), f"costmodel/data/{PACKAGED_FILE}")
