@@ -1,36 +1,161 @@
-"""Correlated draws: a Gaussian copula with triangular marginals.
+"""Correlated draws: a Gaussian copula with triangular or PERT marginals, and rank correlation.
 
-Rank (Spearman) correlations requested in the correlation table are converted to the normal
-correlations that produce them, ρ = 2 sin(π ρ_s / 6) (Kruskal 1958), repaired to the nearest
-positive-definite matrix by eigenvalue clipping if needed, and applied by Cholesky factor.
+Rank (Spearman) correlations requested between inputs are turned into the correlations of the
+underlying normal scores that produce them, ρ = 2 sin(π ρ_s / 6) (exact for a Gaussian copula,
+Kruskal 1958), repaired to the nearest positive-definite matrix by eigenvalue clipping when the
+requested set is inconsistent, and applied through its Cholesky factor. Normal scores become
+uniforms through Φ, and uniforms become prices through each marginal's inverse CDF; monotone
+transforms keep rank correlations, so the prices carry the requested Spearman correlations.
+
+Only numpy is used: Φ through a Chebyshev-fitted erfc (fractional error below 1.2e-7 everywhere,
+so the tails keep their relative accuracy), the PERT inverse through a tabulated Beta CDF.
+
+References:
+    W. H. Kruskal, Ordinal measures of association, JASA 53 (1958) 814-861.
+    W. H. Press et al., Numerical Recipes, 2nd ed., section 6.2 (erfc approximation).
+    D. Vose, Risk Analysis, 3rd ed., Wiley 2008: triangular and PERT distributions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+_ERFC_COEF = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
+              0.17087277)
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """Complementary error function, vectorized; fractional error < 1.2e-7 for every x (Numerical Recipes ``erfcc``)."""
+    x = np.asarray(x, dtype=float)
+    ax = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * ax)
+    poly = np.full_like(t, _ERFC_COEF[-1])
+    for c in _ERFC_COEF[-2::-1]:
+        poly = poly * t + c
+    y = t * np.exp(-ax * ax + poly)
+    return np.where(x >= 0, y, 2.0 - y)
+
 
 def normal_cdf(z: np.ndarray) -> np.ndarray:
-    """Standard normal CDF Φ(z), vectorized (erf by Abramowitz & Stegun 7.1.26, |error| < 1.5e-7)."""
-    x = np.abs(z) / np.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    erf = 1.0 - poly * np.exp(-x * x)
-    return 0.5 * (1.0 + np.sign(z) * erf)
+    """Standard normal CDF Φ(z) = erfc(−z/√2)/2, vectorized (relative error < 1.2e-7 in the lower tail)."""
+    return 0.5 * erfc(-np.asarray(z, dtype=float) / np.sqrt(2.0))
+
+
+def _widths(low: np.ndarray, mode: np.ndarray, high: np.ndarray):
+    """Range made to contain the mode; width, and a safe (non-zero) width for division."""
+    low = np.minimum(low, mode)
+    high = np.maximum(high, mode)
+    width = high - low
+    return low, high, width, np.where(width > 0, width, 1.0)
 
 
 def triangular_ppf(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Inverse CDF of the triangular distribution (low ≤ mode ≤ high); a zero-width range returns the mode."""
-    width = high - low
-    safe = np.where(width > 0, width, 1.0)
-    c = np.where(width > 0, (mode - low) / safe, 0.5)
-    left = low + np.sqrt(u * safe * (mode - low))
-    right = high - np.sqrt((1.0 - u) * safe * (high - mode))
-    return np.where(width > 0, np.where(u < c, left, right), mode)
+    """Inverse CDF of the triangular distribution (low, mode, high); a zero-width range returns the mode exactly.
+
+    F⁻¹(u) = low + √(u (high − low)(mode − low)) below u = (mode − low)/(high − low), else
+    high − √((1 − u)(high − low)(high − mode)).
+
+    Args:
+        u: uniforms in [0, 1], shape (n, k). low, mode, high: shape (k,), in any one unit per column.
+    """
+    mode = np.asarray(mode, float)
+    low, high, _, safe = _widths(np.asarray(low, float), mode, np.asarray(high, float))
+    below = u < (mode - low) / safe
+    root = np.sqrt(np.where(below, u * (safe * (mode - low)), (1.0 - u) * (safe * (high - mode))))
+    return np.where(below, low + root, high - root)  # zero width: root = 0 and low = high = mode
+
+
+PERT_GRID = 4097
+"""Points of the tabulated Beta CDF behind ``pert_ppf`` (inverse error below 1e-6 of the range)."""
+
+
+def pert_shape(low: np.ndarray, mode: np.ndarray, high: np.ndarray, lam: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Beta shape parameters (α, β) of the PERT distribution: α = 1 + λ(m − a)/(b − a), β = 1 + λ(b − m)/(b − a)."""
+    low, high, width, safe = _widths(np.asarray(low, float), np.asarray(mode, float), np.asarray(high, float))
+    frac = np.where(width > 0, (np.asarray(mode, float) - low) / safe, 0.5)
+    return 1.0 + lam * frac, 1.0 + lam * (1.0 - frac)
+
+
+def _beta_cdf_table(alpha: float, beta: float, grid: np.ndarray) -> np.ndarray:
+    """Beta(α, β) CDF on ``grid`` for α, β ≥ 1 (bounded density): cumulative Simpson's rule per cell, normalised to 1."""
+
+    def pdf(x):
+        return np.power(x, alpha - 1.0) * np.power(1.0 - x, beta - 1.0)  # 0**0 = 1 at the ends
+
+    mid = 0.5 * (grid[:-1] + grid[1:])
+    cells = np.diff(grid) * (pdf(grid[:-1]) + 4.0 * pdf(mid) + pdf(grid[1:])) / 6.0
+    cdf = np.concatenate([[0.0], np.cumsum(cells)])
+    return cdf / cdf[-1]
+
+
+PERT_LOOKUP = 2**14 + 1
+"""Points of the inverse table on a uniform grid of u, used between ``PERT_TAIL`` and 1 − ``PERT_TAIL``."""
+
+PERT_TAIL = 2.0**-6
+"""Below this probability (and above 1 minus it) the inverse is read from the CDF table itself (steep tails)."""
+
+
+class PertInverse:
+    """Inverse CDF of the PERT distribution for k columns, tables built once.
+
+    PERT is a Beta(α, β) on [low, high] with mean (low + λ·mode + high)/(λ + 2). The Beta CDF of
+    each column is tabulated on ``PERT_GRID`` points (Simpson's rule per cell). In the body
+    (``PERT_TAIL`` ≤ u ≤ 1 − ``PERT_TAIL``) the inverse is interpolated from a table on a uniform
+    grid of u (index arithmetic, no search); in the tails, where the inverse is steep, by searching the
+    CDF table. Either way the error is below 1e-6 of the range. A zero-width range returns the mode exactly.
+    """
+
+    def __init__(self, low: np.ndarray, mode: np.ndarray, high: np.ndarray, lam: float = 4.0) -> None:
+        self.mode = np.asarray(mode, float)
+        self.low, self.high, self.width, _ = _widths(np.asarray(low, float), self.mode, np.asarray(high, float))
+        alpha, beta = pert_shape(self.low, self.mode, self.high, lam)
+        self.grid = np.linspace(0.0, 1.0, PERT_GRID)
+        flat = _beta_cdf_table(1.0, 1.0, self.grid)  # zero-width columns: any table, overwritten by the mode
+        self.cdf = [_beta_cdf_table(float(a), float(b), self.grid) if w > 0 else flat
+                    for a, b, w in zip(alpha, beta, self.width, strict=True)]
+        u_grid = np.linspace(0.0, 1.0, PERT_LOOKUP)
+        self.table = np.concatenate([np.interp(u_grid, c, self.grid) for c in self.cdf])
+        self.offset = np.arange(len(self.cdf)) * PERT_LOOKUP
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        """Values for uniforms ``u`` (n × k)."""
+        pos = u * (PERT_LOOKUP - 1)
+        i = np.minimum(pos.astype(np.intp), PERT_LOOKUP - 2)
+        frac = pos - i
+        i += self.offset
+        lo = self.table[i]
+        x = lo + frac * (self.table[i + 1] - lo)
+        tails = (u < PERT_TAIL) | (u > 1.0 - PERT_TAIL)
+        for j in np.flatnonzero(tails.any(axis=0)):
+            rows = tails[:, j]
+            x[rows, j] = np.interp(u[rows, j], self.cdf[j], self.grid)
+        out = self.low + self.width * x
+        flat = self.width <= 0
+        if flat.any():
+            out[:, flat] = self.mode[flat]
+        return out
+
+
+def pert_ppf(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray, lam: float = 4.0) -> np.ndarray:
+    """Inverse CDF of the PERT distribution (see ``PertInverse``); u is n × k, low/mode/high have k entries."""
+    return PertInverse(low, mode, high, lam)(np.asarray(u, dtype=float))
+
+
+def marginal(dist: str, low: np.ndarray, mode: np.ndarray, high: np.ndarray):
+    """The inverse CDF u (n × k) → values of ``dist`` (``triangular`` or ``pert``) with these ranges, set up once."""
+    if dist == "pert":
+        return PertInverse(low, mode, high)
+    if dist == "triangular":
+        return lambda u: triangular_ppf(u, low, mode, high)
+    raise ValueError(f"unknown distribution {dist!r}")
+
+
+MARGINALS = ("triangular", "pert")
+"""Names of the marginal distributions."""
 
 
 def normal_correlation(rank_corr: np.ndarray) -> np.ndarray:
-    """Normal-copula correlation matrix giving the requested Spearman matrix, made positive definite."""
+    """Normal-score correlation matrix giving the requested Spearman matrix, made positive definite if needed."""
     rho = 2.0 * np.sin(np.pi * np.asarray(rank_corr, dtype=float) / 6.0)
     np.fill_diagonal(rho, 1.0)
     w, v = np.linalg.eigh(rho)
@@ -42,41 +167,66 @@ def normal_correlation(rank_corr: np.ndarray) -> np.ndarray:
     return rho
 
 
-def correlated_uniforms(rng: np.random.Generator, n: int, chol: np.ndarray) -> np.ndarray:
-    """``n`` rows of uniforms whose normal scores have correlation chol @ chol.T.
+def linked_columns(chol: np.ndarray) -> np.ndarray:
+    """Indices of the columns that take part in any correlation (the rest are independent)."""
+    off = np.abs(np.tril(chol, -1))  # the Cholesky factor is lower triangular
+    return np.flatnonzero(off.sum(axis=0) + off.sum(axis=1) > 0)
 
-    Columns without any correlation are drawn as plain uniforms (same distribution, no CDF cost).
+
+TILE = 4096
+"""Rows transformed at a time: keeps the temporaries of Φ and of the inverse CDFs in cache (about 2x faster)."""
+
+
+def correlated_uniforms(n: int, chol: np.ndarray, rng_u: np.random.Generator, rng_z: np.random.Generator | None = None) -> np.ndarray:
+    """``n`` rows of uniforms whose normal scores have correlation ``chol @ chol.T``.
+
+    Independent columns are plain uniforms from ``rng_u`` (same distribution, no Φ to evaluate);
+    correlated columns are Φ(Z Lᵀ) with Z from ``rng_z`` (``rng_u`` when omitted). Each stream is
+    filled row by row, so the first m rows do not depend on n.
     """
     k = chol.shape[0]
-    off = np.abs(np.tril(chol, -1))  # the Cholesky factor is lower triangular
-    linked = np.flatnonzero(off.sum(axis=0) + off.sum(axis=1) > 0)
-    u = rng.random((n, k))
+    linked = linked_columns(chol)
+    free = np.setdiff1d(np.arange(k), linked)
+    u = np.empty((n, k))
+    if free.size:
+        u[:, free] = rng_u.random((n, free.size))
     if linked.size:
-        sub = chol[np.ix_(linked, linked)]
-        z = rng.standard_normal((n, linked.size)) @ sub.T
-        u[:, linked] = np.clip(normal_cdf(z), 1e-12, 1 - 1e-12)
+        sub_t = chol[np.ix_(linked, linked)].T
+        z = (rng_z if rng_z is not None else rng_u).standard_normal((n, linked.size))
+        for a in range(0, n, TILE):
+            u[a:a + TILE, linked] = np.clip(normal_cdf(z[a:a + TILE] @ sub_t), 1e-15, 1 - 1e-15)
     return u
 
 
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Column-wise ranks 0..n-1 of a 2-D array (ties are negligible for continuous draws)."""
-    out = np.empty(x.shape, dtype=float)
-    idx = np.argsort(x, axis=0)
-    np.put_along_axis(out, idx, np.arange(x.shape[0], dtype=float)[:, None], axis=0)
+def transform(u: np.ndarray, ppf) -> np.ndarray:
+    """``ppf(u)`` tile by tile (the same numbers, less memory traffic)."""
+    out = np.empty(u.shape)
+    for a in range(0, u.shape[0], TILE):
+        out[a:a + TILE] = ppf(u[a:a + TILE])
     return out
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 0..n−1 along the last axis (ties broken by sort order; negligible for continuous draws)."""
+    x = np.atleast_2d(x)
+    out = np.empty(x.shape, dtype=float)
+    idx = np.argsort(x, axis=-1)
+    np.put_along_axis(out, idx, np.broadcast_to(np.arange(x.shape[-1], dtype=float), x.shape), axis=-1)
+    return out
+
+
+def rank_scores(x: np.ndarray) -> np.ndarray:
+    """Centred, unit-norm ranks of each row of ``x`` (k × n); a constant row scores 0."""
+    r = ranks(x)
+    r -= (r.shape[-1] - 1) / 2.0
+    norm = np.sqrt((r * r).sum(axis=-1, keepdims=True))
+    const = np.ptp(x, axis=-1, keepdims=True) == 0
+    return np.where(const, 0.0, r / np.where(norm == 0, 1.0, norm))
 
 
 def spearman_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman rank correlations between the columns of x (n×k) and of y (n×d), as a k×d matrix.
 
-    A constant column has no rank correlation: its entries are 0.
+    The Pearson correlation of the ranks; a constant column has no rank correlation: its entries are 0.
     """
-    rx, ry = ranks(x), ranks(y)
-    rx -= rx.mean(axis=0)
-    ry -= ry.mean(axis=0)
-    sx = np.sqrt((rx * rx).sum(axis=0))
-    sy = np.sqrt((ry * ry).sum(axis=0))
-    num = rx.T @ ry
-    den = np.outer(sx, sy)
-    const = (np.ptp(x, axis=0)[:, None] == 0) | (np.ptp(y, axis=0)[None, :] == 0)
-    return np.where(const | (den == 0), 0.0, num / np.where(den == 0, 1.0, den))
+    return rank_scores(np.ascontiguousarray(np.asarray(x, float).T)) @ rank_scores(np.ascontiguousarray(np.asarray(y, float).T)).T

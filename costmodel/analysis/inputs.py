@@ -1,4 +1,4 @@
-"""Shared helpers: which inputs an analysis varies, and batch evaluation of all designs."""
+"""Shared helpers: which inputs an analysis varies, their ranges, and batch evaluation of designs."""
 
 from __future__ import annotations
 
@@ -7,37 +7,56 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from costmodel.catalog import load_catalog
 from costmodel.model import Model
 
 KEY_DESIGN_PARAMS: tuple[str, ...] = (
     "cathode_loading_mg_cm2", "electrolyte_fill_g_ah", "np_ratio", "packing_efficiency", "cell_yield", "electrode_yield",
-    "utilisation", "plant_capacity_gwh", "cumulative_output_gwh", "learning_share", "housing_mass_kg",
+    "assembly_yield", "utilisation", "plant_capacity_gwh", "cumulative_output_gwh", "learning_share", "housing_mass_kg",
 )
-"""Design and plant parameters swung by the sensitivity analysis (per design)."""
+"""Design and plant parameters swung by the sensitivity analysis (``design.<d>.<name>``, per design)."""
 
 KEY_GLOBALS: tuple[str, ...] = (
-    "capex_ref_cny_per_kwh_yr", "labour_ref_cny_per_kwh", "wacc", "learning_rate", "process_energy_kwh_per_kwh",
-    "capex_scale_exponent", "sga_rate",
+    "global.capex_ref_cny_per_kwh_yr", "global.labour_ref_cny_per_kwh", "global.wacc", "global.learning_rate",
+    "global.process_energy_kwh_per_kwh", "global.capex_scale_exponent", "global.sga_rate", "fx.cny_per_usd",
 )
-"""Global plant, finance and learning parameters swung by the sensitivity analysis."""
+"""Plant, finance, learning and FX parameters swung by the sensitivity analysis (shared by all designs)."""
 
 
 def price_ranges(model: Model, year: int) -> pd.DataFrame:
-    """Price items of ``year`` with their value, low and high (quoted units); low/high NaN when not given."""
+    """Price items of ``year`` (index) with their table value, low, high and unit; low/high NaN when not given."""
     p = model.dataset.prices
     return p[p["year"] == year].set_index("item")[["value", "low", "high", "unit"]]
 
 
 def totals(model: Model, values: Mapping[str, object], choices: Mapping[str, str], designs: Sequence[str]) -> dict[str, np.ndarray]:
     """Total cost (USD/kWh) per design for (possibly vectorized) values."""
-    return {d: np.asarray(r.total) for d, r in model.evaluate_arrays(values, choices, designs).items()}
+    return {d: np.asarray(r.total, dtype=float) for d, r in model.evaluate_arrays(values, choices, designs).items()}
 
 
-def design_inputs(model: Model, design: str, values: Mapping[str, float], choices: Mapping[str, str]) -> list[str]:
-    """Flat names of the material, design and plant parameters that matter to ``design``."""
+def design_inputs(design: str, values: Mapping[str, float], choices: Mapping[str, str]) -> list[str]:
+    """Flat names of the material, design, plant and global parameters swung for ``design``.
+
+    Its cathode's capacity and voltage, its anode's capacity and first-cycle efficiency, the key
+    design and plant parameters, then the shared globals and FX.
+    """
     cam = choices[f"design.{design}.cathode_material"]
     aam = choices[f"design.{design}.anode_material"]
     names = [f"material.{cam}.capacity_ah_kg", f"material.{cam}.voltage_v", f"material.{aam}.capacity_ah_kg", f"material.{aam}.ice"]
     names += [f"design.{design}.{p}" for p in KEY_DESIGN_PARAMS]
-    names += [f"global.{g}" for g in KEY_GLOBALS]
+    names += list(KEY_GLOBALS)
     return [n for n in names if n in values]
+
+
+def bounds(name: str) -> tuple[float, float]:
+    """Allowed range of a flat numeric parameter: its catalog bounds; prices and FX must stay positive."""
+    parts = name.split(".")
+    if parts[0] in ("design", "material") and len(parts) == 3:
+        spec = load_catalog().get((parts[0], parts[2]))
+    elif parts[0] == "global" and len(parts) == 2:
+        spec = load_catalog().get(("global", parts[1]))
+    else:
+        spec = None
+    if spec is not None:
+        return spec.lower, spec.upper
+    return (float(np.nextafter(0.0, 1.0)), np.inf) if parts[0] in ("price", "fx") else (-np.inf, np.inf)

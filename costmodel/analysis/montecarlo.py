@@ -1,9 +1,26 @@
-"""Monte Carlo over price uncertainty: triangular marginals (low, mode = table value, high), Gaussian copula.
+"""Monte Carlo over price uncertainty: triangular or PERT marginals, Gaussian copula, chunked evaluation.
 
-Draws are made and evaluated in chunks, so memory stays bounded for any N; only the per-design
-totals are kept (8 bytes × N × designs) for exact percentiles. Spearman influence is computed on the
-first INFLUENCE_SAMPLE draws of each chunk and averaged with chunk weights (sampling error about
-1/sqrt(draws used), i.e. < 0.005 from 50,000 draws). A given seed and chunk size always give the same numbers.
+Marginals. Every price item with a low/high range in the Prices table is drawn between its low and
+high with the table value as the mode: triangular (default) or PERT (a Beta with λ = 4, which puts
+less weight on the tails). Items without a range are held at their table value; a zero-width range
+(low = high) reproduces the deterministic cost exactly.
+
+Correlations. The packaged ``correlations.csv`` gives rank (Spearman) correlations between items,
+applied through a Gaussian copula (``copula.py``). Price links are NOT drawn twice: LFP cathode and
+LiPF6 follow the Li2CO3 draw, coconut hard carbon the charcoal draw, aluminium foil the aluminium
+draw, through the engine's links; the linked item's own draw is its premium at the reference driver
+price, and the table gives only the residual correlation of that premium with its driver. The
+effective rank correlation of each driver with its linked (effective) price is reported in ``links``.
+
+Streams and memory. Draws come in blocks of ``BLOCK`` rows; block b uses its own generators seeded by
+``SeedSequence(seed, spawn_key=(b, 0|1))``, filled row by row. The numbers therefore depend only on
+the seed: not on the chunk size (rounded to whole blocks), and the first m draws of a run of N > m
+are the draws of a run of m. Each chunk is one engine call on arrays; only the per-design totals
+are kept (8 bytes × N × designs: 320 MB for 1e7 draws and 4 designs), so percentiles are exact.
+
+Influence. Spearman rank correlations of each input with each design's cost are computed exactly on
+the first ``INFLUENCE_DRAWS`` draws (all of them when N is smaller); their sampling error is about
+(1 − ρ²)/√draws, below 0.003.
 """
 
 from __future__ import annotations
@@ -15,12 +32,22 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from costmodel.analysis.copula import correlated_uniforms, normal_correlation, spearman_matrix, triangular_ppf
+from costmodel.analysis.copula import MARGINALS, correlated_uniforms, marginal, normal_correlation, rank_scores, transform
 from costmodel.analysis.inputs import price_ranges
+from costmodel.engine.inputs import PriceBook
 from costmodel.model import Model
+from costmodel.validation import InputError, Problem
 
-INFLUENCE_SAMPLE = 50_000
-"""Draws per chunk used for the Spearman influence estimate."""
+BLOCK = 65_536
+"""Draws per random-number block (the unit of reproducibility and of chunking)."""
+
+INFLUENCE_DRAWS = 2 * BLOCK
+"""Draws used for the Spearman influence estimate."""
+
+DISTRIBUTIONS = {
+    "triangular": "triangular (low, mode = table value, high)",
+    "pert": "PERT (Beta, λ = 4; low, mode = table value, high)",
+}
 
 
 def load_correlations() -> pd.DataFrame:
@@ -29,25 +56,71 @@ def load_correlations() -> pd.DataFrame:
         return pd.read_csv(fh, keep_default_na=False)
 
 
+def correlation_matrix(items: Sequence[str], table: pd.DataFrame, source: str = "correlations") -> tuple[np.ndarray, pd.DataFrame]:
+    """Rank-correlation matrix over ``items`` from a table of pairs, and the pairs used.
+
+    Pairs naming an item that is not drawn (no range, unknown) are skipped; a rho outside [−1, 1], a
+    self-pair or a pair given twice with different values is an error.
+    """
+    pos = {it: k for k, it in enumerate(items)}
+    corr = np.eye(len(items))
+    used, problems, seen = [], [], {}
+    for n, r in enumerate(table.itertuples(index=False), start=2):
+        a, b = str(r.a).strip(), str(r.b).strip()
+        try:
+            rho = float(r.rho)
+        except (TypeError, ValueError):
+            problems.append(Problem(f"{source} line {n}", f"rho {r.rho!r} is not a number"))
+            continue
+        if not -1.0 <= rho <= 1.0 or a == b:
+            problems.append(Problem(f"{source} line {n}", f"{a}-{b}: rho must lie in [-1, 1] between two different items"))
+            continue
+        key = tuple(sorted((a, b)))
+        if key in seen and seen[key] != rho:
+            problems.append(Problem(f"{source} line {n}", f"{a}-{b} given twice with different rho"))
+            continue
+        seen[key] = rho
+        if a in pos and b in pos:
+            corr[pos[a], pos[b]] = corr[pos[b], pos[a]] = rho
+            used.append((a, b, rho, getattr(r, "status", "")))
+    if problems:
+        raise InputError(problems, source)
+    return corr, pd.DataFrame(used, columns=["a", "b", "rho", "status"])
+
+
 @dataclass(frozen=True)
 class MonteCarloResult:
     """Monte Carlo output.
 
     Attributes:
-        totals: design → array of N totals (USD/kWh).
-        summary: design, mean, p5, p50, p95, p_beats_reference (sodium designs vs the reference).
-        influence: input, design, spearman (rank correlation of the input draw with the design's cost).
-        inputs: the varied inputs with low, mode, high (quoted units).
-        n, seed, distribution: run settings.
+        totals: design → array of N totals (USD/kWh), draw i of every design from the same prices.
+        summary: design, base (deterministic cost), mean, sd, p5, p50, p95, p_beats_reference and its
+            standard error (the share of draws in which the design is cheaper than the reference).
+        influence: input, design, spearman (rank correlation of the input's draw with the design's cost).
+        inputs: item, unit, low, mode, high, drawn (False: no range, held at the table value).
+        correlations: the rank correlations applied (a, b, rho, status).
+        links: driver, target, residual_rho, effective_spearman (driver draw vs the linked price).
+        n, seed, year, distribution, influence_draws: run settings.
     """
 
     totals: dict[str, np.ndarray]
     summary: pd.DataFrame
     influence: pd.DataFrame
     inputs: pd.DataFrame
+    correlations: pd.DataFrame
+    links: pd.DataFrame
     n: int
     seed: int
+    year: int
     distribution: str
+    influence_draws: int
+
+
+def _block_draws(seed: int, block: int, m: int, chol: np.ndarray, ppf) -> np.ndarray:
+    """The first ``m`` rows of block ``block``: prices (m × k) in each item's quoted unit."""
+    rng_u = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block, 0)))
+    rng_z = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block, 1)))
+    return transform(correlated_uniforms(m, chol, rng_u, rng_z), ppf)
 
 
 def monte_carlo(
@@ -56,67 +129,113 @@ def monte_carlo(
     seed: int = 0,
     year: int | None = None,
     designs: Sequence[str] | None = None,
-    chunk: int = 250_000,
+    chunk: int = 200_000,
+    dist: str = "triangular",
     correlations: pd.DataFrame | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MonteCarloResult:
-    """Draw ``n`` price scenarios and evaluate every design on each.
+    """Draw ``n`` price scenarios and evaluate every design on each (the same draw for all designs).
 
     Args:
-        model: the model (its Prices table gives low/high per item and year).
-        n: number of draws. seed: random seed. chunk: draws per engine call.
+        model: the model; its Prices table gives low/high per item and year.
+        n: number of draws. seed: random seed (same seed, same numbers, whatever ``chunk``).
+        year: price year (the base year when omitted).
+        chunk: draws per engine call, rounded down to whole blocks of ``BLOCK`` (at least one).
+        dist: ``triangular`` or ``pert``.
         correlations: rank correlations (a, b, rho) between price items; the packaged table by default.
         progress: called with the number of draws done after each chunk.
     """
     if n < 1:
-        raise ValueError("n must be at least 1")
-    year = model.base_year if year is None else year
-    designs = model.check_designs(designs)
+        raise InputError([Problem("-n", "the number of draws must be at least 1")], "montecarlo")
+    if dist not in MARGINALS:
+        raise InputError([Problem("--dist", f"unknown distribution {dist!r}; choose {' or '.join(MARGINALS)}")], "montecarlo")
     pset = model.parameters(year)
-    ranges = price_ranges(model, year)
-    ranges = ranges[np.isfinite(ranges["low"]) & np.isfinite(ranges["high"])]
-    items = list(ranges.index)
-    low = ranges["low"].to_numpy(float)
-    high = ranges["high"].to_numpy(float)
-    mode = np.array([pset.values[f"price.{i}"] for i in items])
-    corr = np.eye(len(items))
-    table = load_correlations() if correlations is None else correlations
-    pos = {it: k for k, it in enumerate(items)}
-    for r in table.itertuples():
-        if r.a in pos and r.b in pos:
-            corr[pos[r.a], pos[r.b]] = corr[pos[r.b], pos[r.a]] = float(r.rho)
+    designs = model.check_designs(designs)
+    inputs = price_inputs(model, pset.year, pset.values)
+    drawn = inputs[inputs["drawn"]]
+    items = list(drawn["item"])
+    low, mode, high = (drawn[c].to_numpy(float) for c in ("low", "mode", "high"))
+    corr, used = correlation_matrix(items, load_correlations() if correlations is None else correlations)
     chol = np.linalg.cholesky(normal_correlation(corr))
-    rng = np.random.default_rng(seed)
-    out = {d: np.empty(n) for d in designs}
-    infl = np.zeros((len(items), len(designs)))
-    done = 0
+    ppf = marginal(dist, low, mode, high)
+
+    per_chunk = max(1, int(chunk) // BLOCK)
+    totals = {d: np.empty(n) for d in designs}
+    keep = min(n, INFLUENCE_DRAWS)
+    sample = np.empty((len(items), keep))  # item-major, for ranking
+    done, block = 0, 0
     while done < n:
-        m = min(chunk, n - done)
-        u = correlated_uniforms(rng, m, chol)
-        x = triangular_ppf(u, low, mode, high)
+        rows = min(per_chunk * BLOCK, n - done)
+        x = np.empty((len(items), rows))  # item-major: each price is a contiguous array for the engine
+        at = 0
+        while at < rows:
+            m = min(BLOCK, rows - at)
+            xb = _block_draws(seed, block, m, chol, ppf)
+            x[:, at:at + m] = xb.T
+            if done + at < keep:
+                s = min(m, keep - done - at)
+                sample[:, done + at:done + at + s] = xb[:s].T
+            at += m
+            block += 1
         values = dict(pset.values)
-        values.update({f"price.{it}": x[:, k] for k, it in enumerate(items)})
+        values.update({f"price.{it}": x[j] for j, it in enumerate(items)})
         res = model.evaluate_arrays(values, pset.choices, designs)
         for d in designs:
-            out[d][done:done + m] = np.broadcast_to(np.asarray(res[d].total, dtype=float), (m,))
-        if m > 2:
-            s = min(m, INFLUENCE_SAMPLE)
-            t = np.column_stack([out[d][done:done + s] for d in designs])
-            infl += m * spearman_matrix(x[:s], t)
-        done += m
+            totals[d][done:done + rows] = np.broadcast_to(np.asarray(res[d].total, dtype=float), (rows,))
+        done += rows
         if progress:
             progress(done)
-    infl /= n
+
+    base = model.evaluate_arrays(pset.values, pset.choices, designs)
     ref = model.dataset.reference_design
-    rows = []
+    rows_out = []
     for d in designs:
-        t = out[d]
+        t = totals[d]
         p5, p50, p95 = np.percentile(t, [5, 50, 95])
-        beats = float(np.mean(t < out[ref])) if ref in out and d != ref else np.nan
-        rows.append((d, float(t.mean()), p5, p50, p95, beats))
-    summary = pd.DataFrame(rows, columns=["design", "mean", "p5", "p50", "p95", "p_beats_reference"])
+        if ref in totals and d != ref:
+            p = float(np.mean(t < totals[ref]))
+            se = float(np.sqrt(p * (1 - p) / n))
+        else:
+            p = se = np.nan
+        rows_out.append((d, float(np.asarray(base[d].total)), float(t.mean()), float(t.std()), p5, p50, p95, p, se))
+    summary = pd.DataFrame(rows_out, columns=["design", "base", "mean", "sd", "p5", "p50", "p95", "p_beats_reference", "p_beats_stderr"])
+
+    scores = rank_scores(sample)
+    infl = scores @ rank_scores(np.vstack([totals[d][:keep] for d in designs])).T
     influence = pd.DataFrame(
-        [(it, d, infl[k, j]) for k, it in enumerate(items) for j, d in enumerate(designs)], columns=["input", "design", "spearman"]
+        [(it, d, float(infl[k, j])) for k, it in enumerate(items) for j, d in enumerate(designs)], columns=["input", "design", "spearman"]
     )
-    inputs = pd.DataFrame({"item": items, "low": low, "mode": mode, "high": high, "unit": ranges["unit"].to_numpy()})
-    return MonteCarloResult(out, summary, influence, inputs, n, seed, "triangular (low, mode = table value, high)")
+    links = _link_correlations(model, pset, items, sample, scores, used)
+    return MonteCarloResult(totals, summary, influence, inputs, used, links, n, seed, pset.year, DISTRIBUTIONS[dist], keep)
+
+
+def price_inputs(model: Model, year: int, values) -> pd.DataFrame:
+    """Price items with their range: item, unit, low, mode (the parameter value), high, drawn.
+
+    An item is drawn when its low and high are both given; a range not containing the value is
+    widened to contain it.
+    """
+    r = price_ranges(model, year)
+    mode = np.array([float(values[f"price.{i}"]) for i in r.index])
+    low, high = r["low"].to_numpy(float), r["high"].to_numpy(float)
+    drawn = np.isfinite(low) & np.isfinite(high)
+    low = np.where(drawn, np.minimum(low, mode), mode)
+    high = np.where(drawn, np.maximum(high, mode), mode)
+    return pd.DataFrame({"item": r.index, "unit": r["unit"].to_numpy(), "low": low, "mode": mode, "high": high, "drawn": drawn})
+
+
+def _link_correlations(model: Model, pset, items: list[str], sample: np.ndarray, scores: np.ndarray, used: pd.DataFrame) -> pd.DataFrame:
+    """Rank correlation of each link driver's draw with the target's effective (linked) price."""
+    pos = {it: k for k, it in enumerate(items)}
+    values = dict(pset.values)
+    values.update({f"price.{it}": sample[j] for j, it in enumerate(items)})
+    book = PriceBook(values, model.dataset.static)
+    rho = {tuple(sorted((r.a, r.b))): r.rho for r in used.itertuples()}
+    rows = []
+    for link in model.dataset.static.links:
+        if link.driver not in pos:
+            continue
+        eff = np.broadcast_to(np.asarray(book[link.target], dtype=float), (sample.shape[1],))
+        s = float(rank_scores(eff[None, :])[0] @ scores[pos[link.driver]])
+        rows.append((link.driver, link.target, rho.get(tuple(sorted((link.driver, link.target))), 0.0), s))
+    return pd.DataFrame(rows, columns=["driver", "target", "residual_rho", "effective_spearman"])
