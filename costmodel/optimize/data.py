@@ -37,9 +37,15 @@ class Lever:
 
 @dataclass(frozen=True)
 class Route:
-    """A material route (e.g. the hard-carbon precursor): its change, earliest year and switching cost (M USD)."""
+    """A material route: one alternative of a family (e.g. ``hard_carbon``: coconut, bamboo, pitch; ``cathode``:
+    NFPP, O3), its change, earliest year and switching cost (M USD, paid when the route is entered).
+
+    Exactly one route per family is used each year; the incumbent of a family is the route whose change
+    matches the design's current choice.
+    """
 
     name: str
+    family: str
     change: Override
     earliest: int
     switch_musd: float
@@ -113,7 +119,7 @@ def from_tables(tables: dict[str, pd.DataFrame], design: str, source: str = "opt
     routes = []
     for i, r in mine("routes").iterrows():
         try:
-            routes.append(Route(r["route"], parse_override(r["change"]), int(num("routes", i, "earliest_year", r["earliest_year"])),
+            routes.append(Route(r["route"], r["family"] or "route", parse_override(r["change"]), int(num("routes", i, "earliest_year", r["earliest_year"])),
                                 num("routes", i, "switch_musd", r["switch_musd"])))
         except ValueError as exc:
             problems.append(Problem(f"routes row {i + 2}, column change", str(exc)))
