@@ -196,16 +196,24 @@ def template(
 def validate(
     workbook: Annotated[Path, typer.Argument(help="Planner workbook (.xlsx) to check.")],
 ) -> None:
-    """Check a workbook: safe open, every sheet and row, scenarios. Lists ALL problems (Sheet!Cell)."""
+    """Check a workbook: safe open, every sheet and row, scenarios, optimizer sheets. Lists ALL problems (Sheet!Cell)."""
+    from costmodel.optimize.data import check_tables
     from costmodel.runner import pick_scenarios, run_scenarios
 
-    model, wb = _model(workbook)
+    model, wb = _model(workbook)  # reading validates every sheet, the optimizer sheets included
     scenarios = _scenarios(wb, None)
     run_scenarios(model, pick_scenarios(scenarios, ["all"], str(workbook)), model.dataset.years)
     ds = model.dataset
+    if wb.optimizer_tables is None:
+        optimizer = "no optimizer sheets (optimize uses its bundled tables)"
+    else:
+        data = check_tables(wb.optimizer_tables, str(workbook), locate=wb.locate, dataset=ds)
+        optimizer = "optimizer sheets for " + ", ".join(
+            f"{d} ({len(x.levers)} levers, {len(x.routes)} routes, {len(x.suppliers)} suppliers)" for d, x in data.items()
+        )
     typer.echo(
         f"{workbook}: OK - {len(ds.design_names)} designs, {ds.prices['item'].nunique()} priced items, "
-        f"years {ds.years[0]}-{ds.years[-1]}, {len(scenarios)} scenarios (sha256 {wb.sha256[:12]})"
+        f"years {ds.years[0]}-{ds.years[-1]}, {len(scenarios)} scenarios, {optimizer} (sha256 {wb.sha256[:12]})"
     )
 
 

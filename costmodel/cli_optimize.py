@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from costmodel.io.workbook import WorkbookInput
+    from costmodel.model import Model
+    from costmodel.optimize.data import OptimizerData
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +37,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Which path of scale-up, energy-density levers, material routes and suppliers reaches the target, at least spend."""
         from costmodel.cli import _model
-        from costmodel.optimize import data as odata
         from costmodel.optimize.path import NoSolution, optimize_sheet_frames
         from costmodel.optimize.path import optimize as run
         from costmodel.optimize.path import pareto as trace
@@ -40,10 +44,10 @@ def register(app: typer.Typer) -> None:
 
         if not 0 < target < 1.5:
             raise _fail("--target must be a fraction such as 0.5")
-        model = _model(workbook)[0]
+        model, wb = _model(workbook)
         model.check_designs([design])
+        data = _optimizer_data(model, wb, design)
         try:
-            data = odata.load_default(design)
             result = run(model, data, start, by, target, solver, budget, time_limit)
             front = trace(model, data, start, by, solver=solver) if pareto else None
         except (SolverError, NoSolution) as exc:
@@ -63,6 +67,22 @@ def register(app: typer.Typer) -> None:
 
             write_tables_workbook(out, frames, {"Chart": png} if png is not None else None)
             typer.echo(f"results written to {out}", err=True)
+
+
+def _optimizer_data(model: Model, wb: WorkbookInput | None, design: str) -> OptimizerData:
+    """The optimizer's data for ``design``: the workbook's optimizer sheets, else the bundled tables (with a note on
+    stderr when a workbook without them was given), checked against the model's dataset.
+
+    Raises:
+        InputError: bad optimizer data, each problem at its ``Sheet!Cell`` (or CSV line).
+    """
+    from costmodel.optimize import data as odata
+
+    if wb is not None and (data := wb.optimizer_data(design)) is not None:
+        return data
+    if wb is not None:
+        typer.echo(f"note: {wb.path.name} has no optimizer sheets; using the bundled optimizer tables", err=True)
+    return odata.load_default(design, model.dataset)
 
 
 def _fail(message: str) -> typer.Exit:

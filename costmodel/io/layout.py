@@ -2,11 +2,16 @@
 
 Each long table is one sheet with a header row and one record per row. Designs are wide
 (one column per design, like BatPaC); their sources live in a long ``Design sources`` sheet.
+The path optimizer's six tables are optional long sheets with the columns of the packaged
+``optimizer_*.csv`` files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from costmodel.optimize.data import COLUMNS as OPTIMIZER_COLUMNS
+from costmodel.optimize.data import REQUIRED as OPTIMIZER_REQUIRED
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,12 @@ DESIGN_SOURCES_SHEET = "Design sources"
 DESIGN_SOURCE_COLUMNS: tuple[str, ...] = ("design", "parameter", "source", "date", "status")
 SCENARIOS_SHEET = "Scenarios"
 SCENARIO_COLUMNS: tuple[str, ...] = ("scenario", "change", "years", "description")
+OPTIMIZER_SHEETS: tuple[SheetSpec, ...] = tuple(
+    SheetSpec(sheet, table, OPTIMIZER_COLUMNS[table], OPTIMIZER_REQUIRED[table])
+    for sheet, table in (("Levers", "levers"), ("Routes", "routes"), ("Suppliers", "suppliers"), ("Scale options", "scale"),
+                         ("Demand", "demand"), ("Optimizer settings", "settings"))
+)
+"""The optimizer's tables (levers, routes, suppliers, scale, demand, settings): all six sheets or none."""
 GUIDE_SHEET = "Guide"
 LISTS_SHEET = "Lists"
 

@@ -1,8 +1,10 @@
 """Write the planner's base workbook from the parameter catalog and a dataset.
 
 The workbook has Excel tables, dropdowns for units, routes, materials and statuses, a comment
-explaining each parameter, frozen headers and number formats. Output is deterministic (fixed
-document dates), so the committed ``workbooks/sodium_ion_base.xlsx`` can be checked for staleness.
+explaining each parameter, frozen headers and number formats. The path optimizer's tables (levers,
+routes, suppliers, scale options, demand, settings) are six more sheets, each column explained in
+its header comment. Output is deterministic (fixed document dates), so the committed
+``workbooks/sodium_ion_base.xlsx`` can be checked for staleness.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -24,11 +28,14 @@ from costmodel.io.layout import (
     GUIDE_SHEET,
     LISTS_SHEET,
     LONG_SHEETS,
+    OPTIMIZER_SHEETS,
     SCENARIO_COLUMNS,
     SCENARIOS_SHEET,
     column_letter,
 )
+from costmodel.optimize.data import ALL_DESIGNS, FIRST_YEAR, LAST_YEAR, SETTINGS, read_default_tables
 from costmodel.units import QUANTITIES
+from costmodel.validation import parse_number
 
 PRICE_UNITS: tuple[str, ...] = tuple(f"{c}/{q}" for c in ("CNY", "USD") for q in QUANTITIES if q != "m²")
 FIXED_DATE = dt.datetime(2025, 12, 31)
@@ -45,12 +52,83 @@ GUIDE = [
     "5. Scenarios: one row per change, e.g. price.li2co3 = 60000, price.lipf6 = +20%, price.vc = x2;",
     "   Years blank = every year, or 2026, or 2026-2028. Parameter names: price.<item>, design.<design>.<parameter>,",
     "   material.<material>.<property>, global.<parameter>, fx.cny_per_usd.",
-    "6. Check the file:   costmodel validate this.xlsx",
+    "6. Optimizer sheets (read by: costmodel optimize this.xlsx --design nfpp): Levers, Routes, Suppliers, Scale options,",
+    "   Demand, Optimizer settings. Design * means every design. The change column of Levers and Routes uses the",
+    "   Scenarios syntax and must name a parameter of this workbook: design.nfpp.cathode_loading_mg_cm2=25,",
+    "   material.hc_*.capacity_ah_kg=x1.1, design.nfpp.electrolyte_fill_g_ah=-10%. A lever with several changes is several",
+    "   rows with the same lever name (and the same design, earliest year, one-off cost and group); at most one lever per",
+    "   group is used. Routes: exactly one route of each family (e.g. hard_carbon) is used each year. Costs are M USD;",
+    "   supplier capacity kt per year at a price in the row's unit; plant sizes and demand GWh per year.",
+    "   Without these six sheets, costmodel optimize uses its bundled tables.",
+    "7. Check the file:   costmodel validate this.xlsx",
     "   Run it:           costmodel run this.xlsx --scenario base --scenario lithium_crash --out results.xlsx",
     "   Results go to a new workbook; this file is never written.",
     "",
     "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns.",
 ]
+
+
+YEAR_FORMAT = "0"
+COLUMN_FORMATS: dict[str, str] = {"year": YEAR_FORMAT}
+"""Number format of a column in every long sheet (others: ``_fmt_for`` the value)."""
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    """How a column of an optimizer sheet is explained and written.
+
+    Attributes:
+        note: the header comment (what the column means, with its unit).
+        num_format: Excel number format of a number column; None for a text column.
+        minimum: lowest value the cell's data validation accepts (number columns).
+        above: the value must lie strictly above ``minimum``.
+    """
+
+    note: str
+    num_format: str | None = None
+    minimum: float | None = None
+    above: bool = False
+
+
+_MUSD, _AMOUNT, _PRICE = "#,##0.00", "#,##0.0##", "#,##0.00"
+OPTIMIZER_DOCS: dict[str, ColumnDoc] = {
+    "lever": ColumnDoc("Lever name. A lever with several changes is several rows with the same name, design, earliest year, "
+                       "one-off cost and group."),
+    "design": ColumnDoc(f"Design the row applies to (a column of the Designs sheet), or {ALL_DESIGNS} for every design."),
+    "change": ColumnDoc("The change, in the Scenarios syntax: PATH=VALUE, PATH=+10%, PATH=-15% or PATH=x1.1, e.g. "
+                        "design.nfpp.cathode_loading_mg_cm2=25 or material.hc_*.capacity_ah_kg=x1.1. "
+                        "PATH must name a parameter of this workbook."),
+    "earliest_year": ColumnDoc("Earliest year it can be used (a year, e.g. 2026).", YEAR_FORMAT),
+    "one_off_musd": ColumnDoc("One-off cost of the lever, M USD (million US dollars), paid when it is adopted.", _MUSD, 0.0),
+    "group": ColumnDoc("Exclusivity group: at most one lever of a group is used. Blank = the lever's own name."),
+    "route": ColumnDoc("Route name: one alternative of its family."),
+    "family": ColumnDoc("Route family (e.g. hard_carbon): exactly one route of each family is used each year; the incumbent "
+                        "is the route whose change matches the design's current choice. A new name starts a new family."),
+    "switch_musd": ColumnDoc("Switching cost, M USD (million US dollars), paid when the route is entered.", _MUSD, 0.0),
+    "supplier": ColumnDoc("Supplier name (unique)."),
+    "item": ColumnDoc("Item supplied: an item of the Items sheet (e.g. hc_bamboo, nfpp)."),
+    "capacity_kt": ColumnDoc("Most the supplier delivers, kt per year (thousand metric tonnes a year).", _AMOUNT, 0.0),
+    "price": ColumnDoc("Supplier's price, in the row's quoted unit (column unit).", _PRICE, 0.0, above=True),
+    "unit": ColumnDoc("Quoted unit of the price: CURRENCY/QUANTITY, e.g. CNY/t. t and MT are metric tonnes (never tesla)."),
+    "first_year": ColumnDoc("First year the supplier delivers (a year).", YEAR_FORMAT),
+    "plant_gwh": ColumnDoc("A plant size the optimizer may choose, GWh per year of capacity (above 0).", _AMOUNT, 0.0, above=True),
+    "year": ColumnDoc("Year (e.g. 2026).", YEAR_FORMAT),
+    "sellable_gwh": ColumnDoc("Most the plant can sell that year, GWh per year.", _AMOUNT, 0.0),
+    "industry_other_gwh": ColumnDoc("Sodium-ion output of the rest of the industry that year, GWh per year: it adds to the "
+                                    "cumulative output that drives learning.", _AMOUNT, 0.0),
+    "settings.name": ColumnDoc("Setting: ramp_gwh_per_year (most new capacity commissioned per year, GWh per year) or "
+                               "expansion_musd_per_gwh (cost of new capacity, M USD per GWh). Both are needed."),
+    "settings.value": ColumnDoc("Value of the setting, in its unit (column unit); not negative.", _AMOUNT, 0.0),
+    "settings.unit": ColumnDoc("Unit of the setting (GWh/yr, M USD/GWh), for the reader; not checked."),
+    "source": ColumnDoc("Where the figure comes from; ASSUMPTION: ... when it is an assumption."),
+    "date": ColumnDoc("Date of the source (a year or YYYY-MM-DD)."),
+    "status": ColumnDoc("sourced, assumption, derived or physical."),
+}
+"""Header comment, number format and bounds of each optimizer column (``table.column`` before ``column``)."""
+
+
+def _doc(table: str, column: str) -> ColumnDoc:
+    return OPTIMIZER_DOCS.get(f"{table}.{column}") or OPTIMIZER_DOCS[column]
 
 
 def _fmt_for(value: object) -> str:
@@ -59,13 +137,15 @@ def _fmt_for(value: object) -> str:
     return "General"
 
 
-def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None = None) -> Path:
+def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None = None,
+                   optimizer: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write the base workbook for ``dataset`` to ``path`` atomically; returns ``path``.
 
     Args:
         path: output .xlsx path (a temp file in the same folder is renamed onto it).
         dataset: the data to write (usually the bundled defaults).
         scenarios: rows of scenario, change, years, description for the Scenarios sheet.
+        optimizer: the optimizer tables as text (``read_default_tables()`` when None).
     """
     import xlsxwriter
 
@@ -77,7 +157,7 @@ def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None 
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         wb.set_properties({"title": "costmodel base workbook", "created": FIXED_DATE, "author": "costmodel"})
         wb.set_calc_mode("auto")
-        _write_all(wb, dataset, scenarios)
+        _write_all(wb, dataset, scenarios, read_default_tables() if optimizer is None else optimizer)
         wb.close()
         os.replace(tmp, path)
     finally:
@@ -86,7 +166,7 @@ def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None 
     return path
 
 
-def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None) -> None:
+def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mapping[str, pd.DataFrame]) -> None:
     header = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
     bold = wb.add_format({"bold": True, "font_size": 14})
     guide = wb.add_worksheet(GUIDE_SHEET)
@@ -108,17 +188,14 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None) -> None:
         frame = frames[spec.table].reindex(columns=list(spec.columns))
         ws = wb.add_worksheet(spec.sheet)
         _table(wb, ws, spec.sheet, list(spec.columns), frame, header)
-        n = len(frame)
         for j, col in enumerate(spec.columns):
-            rng = (1, j, max(n, 1) + 200, j)
             source = {
                 "unit": PRICE_UNITS, "driver_ref_unit": PRICE_UNITS, "status": STATUSES, "item": lists["items"],
                 "target": lists["items"], "driver": lists["items"], "role": ("cathode", "anode"),
                 "dimension": ("mass", "area", "count", "energy"),
             }.get(col)
             if source and not (spec.table == "items" and col == "item"):
-                ws.data_validation(*rng, {"validate": "list", "source": _list_ref(col, lists, source),
-                                          "error_title": f"{col}", "error_message": f"Choose a {col} from the list."})
+                _dropdown(ws, j, len(frame), col, lists, source)
         if spec.table == "globals":
             for i, row in enumerate(frame.itertuples(index=False), start=1):
                 s = catalog[("global", row.name)]
@@ -140,7 +217,61 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None) -> None:
     _table(wb, ws, SCENARIOS_SHEET, list(SCENARIO_COLUMNS), scen.reindex(columns=list(SCENARIO_COLUMNS)), header)
     ws.write_comment(0, 1, "PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5; e.g. price.li2co3=60000", {"x_scale": 2})
     ws.write_comment(0, 2, "Blank = every year; or 2026; or 2026, 2027; or 2026-2028")
+    _optimizer_sheets(wb, ds, optimizer, header, lists)
     _lists_sheet(wb, lists)
+
+
+def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], header, lists: dict[str, tuple[str, ...]]) -> None:
+    """The six optimizer sheets: numbers written as numbers, a comment on each header, dropdowns and bounds."""
+    routes = tables["routes"]
+    families = tuple(dict.fromkeys(f for f in routes["family"] if f)) if "family" in routes.columns else ()
+    choices: dict[str, tuple[tuple[str, ...], bool]] = {  # column → (values, a warning only: other values are allowed)
+        "design": ((*ds.design_names, ALL_DESIGNS), False), "family": (families, True), "item": (lists["items"], False),
+        "unit": (PRICE_UNITS, False), "status": (STATUSES, False), "settings.name": (SETTINGS, True),
+        "settings.unit": ((), False),
+    }
+    for spec in OPTIMIZER_SHEETS:
+        columns = list(spec.columns)
+        docs = {c: _doc(spec.table, c) for c in columns}
+        frame = tables[spec.table].reindex(columns=columns)
+        for col, doc in docs.items():
+            if doc.num_format:
+                frame[col] = frame[col].map(_as_number)
+        ws = wb.add_worksheet(spec.sheet)
+        _table(wb, ws, spec.sheet, columns, frame, header, {c: d.num_format for c, d in docs.items() if d.num_format})
+        n = len(frame)
+        for j, col in enumerate(columns):
+            doc = docs[col]
+            ws.write_comment(0, j, doc.note, {"x_scale": 2.5, "y_scale": 1.5})
+            key = f"{spec.table}.{col}"
+            values, warn = choices[key] if key in choices else choices.get(col, ((), False))
+            if values:
+                _dropdown(ws, j, n, col, lists, values, warn)
+            elif doc.num_format == YEAR_FORMAT:
+                ws.data_validation(1, j, max(n, 1) + 200, j, {
+                    "validate": "integer", "criteria": "between", "minimum": FIRST_YEAR, "maximum": LAST_YEAR,
+                    "error_title": col, "error_message": f"{col}: a year between {FIRST_YEAR} and {LAST_YEAR}."})
+            elif doc.minimum is not None:
+                ws.data_validation(1, j, max(n, 1) + 200, j, {
+                    "validate": "decimal", "criteria": ">" if doc.above else ">=", "value": doc.minimum,
+                    "error_title": col, "error_message": f"{col}: a number {'above' if doc.above else 'at least'} {doc.minimum:g}."})
+
+
+def _as_number(text: object) -> object:
+    """A table cell to write: the number in ``text``, or ``text`` itself when it is not a number (kept as written)."""
+    try:
+        return parse_number(text)
+    except ValueError:
+        return text
+
+
+def _dropdown(ws, j: int, n: int, col: str, lists: dict[str, tuple[str, ...]], values, warn: bool = False) -> None:
+    """A list validation on column ``j`` below the header (``n`` rows of data and 200 more); ``warn``: other values allowed."""
+    options = {"validate": "list", "source": _list_ref(col, lists, values), "error_title": f"{col}",
+               "error_message": f"Choose a {col} from the list."}
+    if warn:
+        options.update(error_type="warning", error_message=f"{col} is not in the list: keep it only if you mean a new one.")
+    ws.data_validation(1, j, max(n, 1) + 200, j, options)
 
 
 def _globals_frame(ds: Dataset) -> pd.DataFrame:
@@ -182,24 +313,30 @@ def _lists_sheet(wb, lists: dict[str, tuple[str, ...]]) -> None:
     ws.hide()
 
 
-def _write_cell(ws, r: int, c: int, value: object, fmts: dict) -> None:
+def _write_cell(ws, r: int, c: int, value: object, fmt) -> None:
+    """Write ``value``: blank, a number (in ``fmt``, a format or a callable choosing one by value) or text."""
     if value is None or (isinstance(value, float) and value != value):
         ws.write_blank(r, c, None)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, float(value), fmts[_fmt_for(float(value))])
+        ws.write_number(r, c, float(value), fmt(float(value)) if callable(fmt) else fmt)
     else:
         ws.write_string(r, c, str(value))
 
 
-def _table(wb, ws, name: str, columns: list[str], frame: pd.DataFrame, header) -> None:
+def _table(wb, ws, name: str, columns: list[str], frame: pd.DataFrame, header, formats: Mapping[str, str] | None = None) -> None:
+    """An Excel table of ``frame`` with a frozen header; ``formats``: number format by column (beside ``COLUMN_FORMATS``)."""
     fmts = {"#,##0.##": wb.add_format({"num_format": "#,##0.##"}), "General": None}
+    by_column = {**COLUMN_FORMATS, **(formats or {})}
+    for f in sorted(set(by_column.values()) - set(fmts)):
+        fmts[f] = wb.add_format({"num_format": f})
+    column_fmt = [fmts[by_column[c]] if c in by_column else (lambda v: fmts[_fmt_for(v)]) for c in columns]
     n = len(frame)
     ws.add_table(0, 0, max(n, 1), len(columns) - 1,
                  {"name": name.replace(" ", ""), "columns": [{"header": c, "header_format": header} for c in columns],
                   "style": "Table Style Light 9", "autofilter": True})
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         for j, value in enumerate(row):
-            _write_cell(ws, i, j, value, fmts)
+            _write_cell(ws, i, j, value, column_fmt[j])
     widths = {"source": 70, "description": 60, "change": 40}
     for j, col in enumerate(columns):
         ws.set_column(j, j, widths.get(col, max(12, len(col) + 2)))

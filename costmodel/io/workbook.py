@@ -5,30 +5,36 @@ comes first; then every sheet is read once in read-only mode with cached values,
 for formulas, so that a formula without a cached value (a file saved by a program that does
 not calculate) is reported instead of read as empty. All problems are reported at once,
 each naming ``Sheet!Cell``.
+
+The six optimizer sheets (Levers, Routes, Suppliers, Scale options, Demand, Optimizer settings)
+are optional, all together or none; when present they are validated by the optimizer's own
+validator (``costmodel.optimize.data.check_tables``) with a ``Sheet!Cell`` locator.
 """
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from costmodel.dataset import Dataset, validate_tables
+from costmodel.dataset import Dataset, Locator, validate_tables
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
     DESIGN_SOURCE_COLUMNS,
     DESIGN_SOURCES_SHEET,
     DESIGNS_SHEET,
     LONG_SHEETS,
+    OPTIMIZER_SHEETS,
     SCENARIO_COLUMNS,
     SCENARIOS_SHEET,
     column_letter,
 )
 from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
+from costmodel.optimize.data import OptimizerData, check_tables, from_tables
 from costmodel.validation import InputError, Problem
 
 
@@ -41,12 +47,27 @@ class WorkbookInput:
         sha256: hex digest of the file's bytes (for provenance).
         dataset: the validated data.
         scenario_rows: (where, scenario, change, years, description) per Scenarios row.
+        optimizer_tables: the optimizer sheets as text tables (the columns of ``optimizer_*.csv``, index =
+            Excel row), validated; None when the workbook has no optimizer sheets.
+        locate: maps (table, row, column) to ``Sheet!Cell`` for every table read.
     """
 
     path: Path
     sha256: str
     dataset: Dataset
     scenario_rows: tuple[tuple[str, str, str, str, str], ...]
+    optimizer_tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+    locate: Locator | None = field(default=None, repr=False, compare=False)
+
+    def optimizer_data(self, design: str) -> OptimizerData | None:
+        """The optimizer's data for ``design`` from the optimizer sheets; None when the workbook has none.
+
+        Raises:
+            InputError: a design without routes or scale options, named at its sheet.
+        """
+        if self.optimizer_tables is None:
+            return None
+        return from_tables(self.optimizer_tables, design, str(self.path), locate=self.locate, dataset=self.dataset)
 
 
 def _norm(header: object) -> str:
@@ -111,6 +132,33 @@ def _long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems:
     return pd.DataFrame(records, index=labels, columns=wanted), letters
 
 
+def _text(value: object) -> str:
+    """A cell as the text a CSV field would hold: blank for None (or NaN), ``2026`` for 2026.0, ``0.95`` for 0.95."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _optimizer_frames(values: dict[str, list[tuple]], book: str, problems: list[Problem], letters: dict[str, dict[str, str]],
+                      sheet_of: dict[str, str]) -> dict[str, pd.DataFrame] | None:
+    """The optimizer sheets as text tables (index = Excel row), or None when the workbook has none of them."""
+    present = [spec for spec in OPTIMIZER_SHEETS if spec.sheet in values]
+    if not present:
+        return None
+    tables: dict[str, pd.DataFrame] = {}
+    names = ", ".join(spec.sheet for spec in OPTIMIZER_SHEETS)
+    for spec in OPTIMIZER_SHEETS:
+        sheet_of[spec.table] = spec.sheet
+        if spec.sheet not in values:
+            problems.append(Problem(book, f"sheet {spec.sheet!r} is missing: the optimizer sheets ({names}) go together"))
+            continue
+        frame, letters[spec.table] = _long_frame(values[spec.sheet], spec.sheet, spec.columns, problems)
+        tables[spec.table] = frame.map(_text)
+    return tables
+
+
 def read_workbook(path: str | Path) -> WorkbookInput:
     """Open, read and validate a planner workbook.
 
@@ -154,6 +202,7 @@ def read_workbook(path: str | Path) -> WorkbookInput:
                 continue
             where = f"{SCENARIOS_SHEET}!{cols.get('change', 'B')}{label}"
             scenario_rows.append((where, *vals))  # type: ignore[arg-type]
+    optimizer = _optimizer_frames(sheets.values, path.name, problems, letters, sheet_of)
 
     def locate(table: str, row: object, column: str) -> str:
         if table == "designs":
@@ -169,16 +218,23 @@ def read_workbook(path: str | Path) -> WorkbookInput:
         letter = letters.get(table, {}).get(column)
         return f"{sheet}!{letter}{row}" if letter else f"{sheet}!row {row}"
 
-    if problems:
-        # sheet-level problems first; row validation needs every sheet
+    # sheet-level problems first; row validation needs every sheet; the optimizer's rows are checked against
+    # the dataset when it is valid (else without it), so that every problem is reported at once
+    dataset = None
+    try:
+        if all(t in raw for t in ("prices", "fx", "items", "materials", "globals", "links", "designs")):
+            dataset = validate_tables(raw, locate, path.name)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if optimizer is not None and len(optimizer) == len(OPTIMIZER_SHEETS):
         try:
-            if all(t in raw for t in ("prices", "fx", "items", "materials", "globals", "links", "designs")):
-                validate_tables(raw, locate, path.name)
+            check_tables(optimizer, path.name, locate=locate, dataset=dataset)
         except InputError as exc:
             problems.extend(exc.problems)
+    if problems or dataset is None:
         raise InputError(problems, str(path))
-    dataset = validate_tables(raw, locate, path.name)
-    return WorkbookInput(path=path, sha256=digest, dataset=dataset, scenario_rows=tuple(scenario_rows))
+    return WorkbookInput(path=path, sha256=digest, dataset=dataset, scenario_rows=tuple(scenario_rows),
+                         optimizer_tables=optimizer, locate=locate)
 
 
 def _designs_long(rows: list[tuple], cells: dict, problems: list[Problem]) -> pd.DataFrame:
