@@ -31,41 +31,46 @@ def register(app: typer.Typer) -> None:
         = None,
         time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
         pareto: Annotated[bool, typer.Option("--pareto", help="Also trace final-year cost against total spend.")] = False,
+        formulation: Annotated[str, typer.Option(help="auto, exact (every lever and route combination enumerated) or pairwise "
+                                                      "(one block per lever group, second-order expansion re-anchored on the answer).")]
+        = "auto",
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
     ) -> None:
         """Which path of scale-up, energy-density levers, material routes and suppliers reaches the target, at least spend."""
         from costmodel.cli import _model
-        from costmodel.optimize.path import NoSolution, optimize_sheet_frames
+        from costmodel.optimize.path import NoSolution
         from costmodel.optimize.path import optimize as run
-        from costmodel.optimize.path import pareto as trace
+        from costmodel.optimize.report import sheet_frames
         from costmodel.optimize.solve import SolverError
 
         if not 0 < target < 1.5:
             raise _fail("--target must be a fraction such as 0.5")
+        if formulation not in ("auto", "exact", "pairwise"):
+            raise _fail(f"--formulation must be auto, exact or pairwise, not {formulation!r}")
         model, wb = _model(workbook)
         model.check_designs([design])
         data = _optimizer_data(model, wb, design)
         try:
-            result = run(model, data, start, by, target, solver, budget, time_limit)
-            front = trace(model, data, start, by, solver=solver) if pareto else None
+            result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,
+                         pareto_points=6 if pareto else 0)
         except (SolverError, NoSolution) as exc:
             raise _fail(str(exc)) from None
-        result.pareto = front
-        frames = optimize_sheet_frames(result)
+        frames = sheet_frames(result)
         if as_json:
             typer.echo(json.dumps({k: json.loads(v.to_json(orient="records")) for k, v in frames.items()}, indent=2))
         else:
             _print(result)
         if png is not None:
-            from costmodel.optimize.path import plot_path
+            from costmodel.optimize.report import plot_path
 
             plot_path(result, png)
         if out is not None:
-            from costmodel.io.atomic import write_tables_workbook
+            from costmodel.io.atomic import LineChart, write_tables_workbook
 
-            write_tables_workbook(out, frames, {"Chart": png} if png is not None else None)
+            chart = LineChart("Path", f"Cost path: {design}", "year", ("cost_engine", "target_usd_per_kwh"), "USD/kWh")
+            write_tables_workbook(out, frames, {"Chart": png} if png is not None else None, (chart,))
             typer.echo(f"results written to {out}", err=True)
 
 
@@ -100,10 +105,10 @@ def _print(r) -> None:
                f"(target {r.target_cost:.2f})")
     con.print(f"[b]{r.design}[/b]: base {r.base_year} cost {r.base_cost:.2f} USD/kWh; {verdict}; spend {r.spend_musd:.1f} M USD")
     t = Table(title="Path", title_justify="left")
-    for col in ("year", "plant GWh", "output GWh", "cumulative GWh", "route", "levers", "USD/kWh (engine)", "vs base"):
+    for col in ("year", "plant GWh", "output GWh", "cumulative GWh", "routes", "levers", "USD/kWh (engine)", "vs base"):
         t.add_column(col)
     for p in r.path.itertuples():
-        t.add_row(str(p.year), f"{p.plant_gwh:g}", f"{p.output_gwh:.1f}", f"{p.cumulative_gwh:.1f}", p.route, p.levers,
+        t.add_row(str(p.year), f"{p.plant_gwh:g}", f"{p.output_gwh:.1f}", f"{p.cumulative_gwh:.1f}", p.routes, p.levers,
                   f"{p.cost_engine:.2f}", f"{p.reduction_pct:+.1f} %")
     con.print(t)
     con.print("Reduction of the final-year cost by driver (USD/kWh): "
@@ -118,7 +123,7 @@ def _print(r) -> None:
     final = r.path.iloc[-1]
     con.print(f"Engine check, final year: optimizer {final.cost_model:.4f} vs engine {final.cost_engine:.4f} USD/kWh "
               f"({100 * abs(final.cost_model / final.cost_engine - 1):.3f} %; learning-curve error bound "
-              f"{100 * r.learning_error:.2f} % of the learnable part)")
+              f"{100 * r.learning_error:.2f} % of the learnable part; {r.formulation} formulation, {r.anchor_rounds} build(s))")
     if r.pareto is not None:
         con.print("Pareto (final-year cost USD/kWh vs spend M USD): "
                   + "; ".join(f"{a:.2f} @ {b:.1f}" for a, b in r.pareto.itertuples(index=False)))

@@ -94,6 +94,7 @@ GLOBALS = {
     "sga_rate": 0.04,
     "margin_rate": 0.2,
     "learning_rate": 0.5,
+    "learning_floor": 0.0,
     "learning_ref_cumulative_gwh": 100,
     "driver_share_area": 0.4,
     "driver_share_cells": 0.25,
@@ -251,3 +252,16 @@ def test_price_link_moves_target_with_driver():
     # lfp = 35,600 + 0.234 × (90,000 - 80,000) = 37,940 CNY/t = 37.94/7 USD/kg
     assert PriceBook(base, static)["lfp"] == pytest.approx(37.94 / 7.0, rel=1e-12)
     assert math.isclose(PriceBook({**base, "price.li2co3": 80_000.0}, static)["lfp"], 35.6 / 7.0)
+
+
+def test_learning_stops_at_the_floor_in_the_engine():
+    # LR 20 %, floor 0.5: beyond (1/0.5)^(1/b) = 2^(1/0.3219) ≈ 8.6 doublings the learnable part stays at half
+    assert float(learning_factor(1e6, 100, 0.2, 0.4, floor=0.5)) == pytest.approx(0.6 + 0.4 * 0.5)
+    from costmodel import Model
+
+    model = Model()
+    p = model.parameters(2025)
+    share, floor = p.values["design.nfpp.learning_share"], p.values["global.learning_floor"]
+    values = {**p.values, "design.nfpp.cumulative_output_gwh": 1e7}
+    lf = float(model.evaluate_arrays(values, p.choices, ["nfpp"])["nfpp"].metrics["learning_factor"])
+    assert lf == pytest.approx(1 - share + share * floor, rel=1e-12)

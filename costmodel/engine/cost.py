@@ -184,7 +184,8 @@ def evaluate_design(
         share_ah=g("driver_share_ah"),
         share_fixed=g("driver_share_fixed"),
     )
-    learning = learning_factor(d["cumulative_output_gwh"], g("learning_ref_cumulative_gwh"), g("learning_rate"), d["learning_share"])
+    learning = learning_factor(d["cumulative_output_gwh"], g("learning_ref_cumulative_gwh"), g("learning_rate"), d["learning_share"],
+                               g("learning_floor"))
     conv = conversion_cost(
         ratio=ratio,
         plant_gwh=d["plant_capacity_gwh"],

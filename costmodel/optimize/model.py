@@ -1,185 +1,251 @@
 """The Pyomo path model.
 
-Decisions per year t: one option-and-scale choice v[k, p, t] (k = lever set and route, p = plant
-size), supplier quantities q[s, t] (kt/yr). Levers adopted stay adopted and respect their earliest
-year; routes respect theirs (switching costs are paid when a route is entered); plant size is
-monotone and ramp-limited; output (utilisation × size) stays within sellable demand; supplier
-volumes cover each item's need within yearly caps.
+Decisions per year t: one alternative per block, Y[b, a, t] (binary; a block alternative fixes the
+levers of its lever groups and the route of its route families, see ``choices``), one plant size,
+Z[p, t] (binary), and supplier quantities q[s, t] (kt/yr). Levers adopted stay adopted and wait for
+their earliest year; a route waits for its earliest year and its switching cost is paid when it is
+entered; the plant size is monotone and ramp-limited; output (utilisation × size) stays within
+sellable demand; supplier volumes cover each supplied item's need within yearly caps.
 
-Cost of year t (USD/kWh), exact for each choice except the learning curve:
-    Σ v[k,p,t] Y (M + (1 − φ) C_kp)  +  h_t  +  prem_t
-    h_t ≥ Y φ C_kp G_t − BigM (1 − v[k,p,t])          (learnable part; G_t ≥ tangents of the convex curve)
-    prem_t ≥ Y Σ_s q_s Δp_s / (u P_p) − BigM (1 − v)    (supplier prices relative to the table price)
-with C_kp = A s_c(P) + B s_l(P) + E. Cumulative output (mid-year) x_t = x_0 + Σ_{τ<t} (others + own)
-+ (others_t + own_t) / 2. Units: GWh, kt, M USD and USD/kWh.
+Cost of year t (USD/kWh), with m_i the monomials of the engine expansion (``coefficients``):
+    YM(m) + Σ_p Z_p (YA(m) s_c(P_p) + YB(m) s_l(P_p) + YE(m)) × LF_t + Y(m) × Σ_s q_s Δp_s / (u P)
+    LF_t = 1 − φ + φ G_t,  G_t ≥ every tangent of the convex learning curve at x_t (lower envelope)
+Every product of a binary (a monomial or Z_p) with a bounded continuous term (LF_t, the plant size,
+the supplier premium) is linearized exactly by four inequalities, so for fixed choices the model
+is the engine's cost up to the learning envelope. Cumulative output (mid-year)
+x_t = x_0 + Σ_{τ<t} (others_τ + u size_τ) + (others_t + u size_t) / 2. Units: GWh, kt, M USD and USD/kWh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from costmodel.optimize.coefficients import Coefficients, tangents
+from costmodel.optimize.choices import Space
+from costmodel.optimize.coefficients import Expansion, Globals, tangents
 from costmodel.optimize.data import OptimizerData
 from costmodel.units import parse_price_unit
 
-
-@dataclass(frozen=True)
-class Relax:
-    """Constraint families switched off to find what binds."""
-
-    supply: bool = False
-    ramp: bool = False
-    earliest: bool = False
-    demand: bool = False
+#: constraint families that can be relaxed to find what binds
+FAMILIES = ("supply caps", "ramp limit", "earliest years", "demand (sellable GWh)")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Built:
-    """A built model with the index sets needed to read it back."""
+    """A built model and what is needed to read it back and relax it.
+
+    Attributes:
+        model: the Pyomo model.
+        space, expansions: the decision space and the per-year expansions it was built from.
+        suppliers: the suppliers of supplied items, in the order of ``q``'s first index.
+        learning_error: worst relative error of the learning envelope on its learnable part.
+        earliest_fixed: (variable, ...) fixed to 0 by earliest years (unfixed to relax them).
+    """
 
     model: object
-    pairs: list[tuple[int, int]]
+    space: Space
+    expansions: list[Expansion]
+    suppliers: list
     learning_error: float
-    by_year: dict[int, list[int]]
+    earliest_fixed: list = field(default_factory=list)
+
+    def relax(self, family: str, on: bool = True) -> None:
+        """Switch a constraint family (one of ``FAMILIES``) off (``on``) or back on."""
+        m = self.model
+        if family == "earliest years":
+            for v in self.earliest_fixed:
+                v.unfix() if on else v.fix(0)
+            return
+        comp = {"supply caps": m.cap, "ramp limit": m.ramp, "demand (sellable GWh)": m.demand}[family]
+        comp.deactivate() if on else comp.activate()
 
 
-def build(data: OptimizerData, c: Coefficients, current_plant: float, incumbent: str, relax: Relax = Relax()) -> Built:
-    """Build the Pyomo model (objective left to the caller: see ``set_objective``)."""
+def _product(m, name: str, binary, cont, lo: float, hi: float):
+    """A variable equal to ``binary × cont`` for ``cont`` in [lo, hi] (exact: four inequalities)."""
     import pyomo.environ as pyo
 
-    years = list(c.years)
-    T = len(years)
-    u = c.utilisation
-    phi = c.learning_share
-    scales = list(data.scales)
-    nk = len(c.options)
-    pairs = [(k, p) for k in range(nk) for p in range(len(scales))]
-    sc = np.array([(P / c.ref_plant) ** (c.exp_capex - 1) for P in scales])
-    sl = np.array([(P / c.ref_plant) ** (c.exp_labour - 1) for P in scales])
-    conv = {(k, p, j): c.A[k, j] * sc[p] + c.B[k, j] * sl[p] + c.E[k, j] for k, p in pairs for j in range(T)}
-    other = [data.demand.get(y, (np.inf, 0.0))[1] for y in years]
-    x_lo = c.cumulative0 + 0.5 * other[0]
-    x_hi = c.cumulative0 + sum(other) + u * max(scales) * T + 1.0
-    slope, intercept, err = tangents(c, x_lo, x_hi)
-    g_max = float(max(intercept + slope * x_lo))
-    lever_names = [lv.name for lv in data.levers]
-    routes = {r.name: r for r in data.routes}
+    v = pyo.Var(bounds=(min(0.0, lo), max(0.0, hi)))
+    m.add_component(name, v)
+    c = pyo.ConstraintList()
+    m.add_component(name + "_link", c)
+    c.add(v <= hi * binary)
+    c.add(v >= lo * binary)
+    c.add(v <= cont - lo * (1 - binary))
+    c.add(v >= cont - hi * (1 - binary))
+    return v
 
-    # prune choices that cannot be feasible in a year: levers or routes before their earliest year,
-    # plant sizes below the current one or beyond what ramp and demand allow by then
-    earliest_lever = {lv.name: lv.earliest for lv in data.levers}
-    allowed = []
-    for j, y in enumerate(years):
-        reach = current_plant + (np.inf if relax.ramp else data.ramp_gwh * (j + 1))
-        sellable = data.demand.get(y, (np.inf, 0.0))[0]
-        cap = np.inf if relax.demand else sellable / u
-        for i, (k, p) in enumerate(pairs):
-            opt = c.options[k]
-            if not relax.earliest and (any(earliest_lever[n] > y for n in opt.levers)
-                                       or (opt.route != incumbent and routes[opt.route].earliest > y)):
-                continue
-            if scales[p] < current_plant - 1e-9 or scales[p] > min(reach, max(cap, current_plant)) + 1e-9:
-                continue
-            allowed.append((i, j))
-    by_year = {j: [i for i, jj in allowed if jj == j] for j in range(T)}
+
+def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
+          incumbent: dict[str, str]) -> Built:
+    """Build the Pyomo model (objective left to the caller: see ``set_objective``).
+
+    Raises:
+        ValueError: when no plant size is at or above the current plant.
+    """
+    import pyomo.environ as pyo
+
+    years = [e.year for e in exps]
+    T = len(years)
+    u, phi = gl.utilisation, gl.learning_share
+    scales = list(data.scales)
+    if max(scales) < current_plant - 1e-9:
+        raise ValueError("no plant size option is at or above the current plant")
+    sc = [(P / gl.ref_plant) ** (gl.exp_capex - 1) for P in scales]
+    sl = [(P / gl.ref_plant) ** (gl.exp_labour - 1) for P in scales]
+    other = [data.demand.get(y, (np.inf, 0.0))[1] for y in years]
+    x_lo = gl.cumulative0 + 0.5 * other[0]
+    x_hi = gl.cumulative0 + sum(other) + u * max(scales) * T + 1.0
+    slope, intercept, err = tangents(gl, x_lo, x_hi)
+    g_max = float(max(intercept + slope * x_lo))
+    lf_lo, lf_hi = 1 - phi + phi * gl.learning_floor, 1 - phi + phi * max(g_max, gl.learning_floor)
 
     m = pyo.ConcreteModel(name="cost_path")
-    m.V = pyo.Var(allowed, domain=pyo.Binary)
-    m.one = pyo.Constraint(range(T), rule=lambda m, j: sum(m.V[i, j] for i in by_year[j]) == 1)
+    idx = [(b, a, j) for j in range(T) for b in range(len(sp.blocks)) for a in range(len(sp.alternatives[b]))]
+    m.Y = pyo.Var(idx, domain=pyo.Binary)
+    m.one = pyo.Constraint(range(len(sp.blocks)), range(T), rule=lambda m, b, j: sum(
+        m.Y[b, a, j] for a in range(len(sp.alternatives[b]))) == 1)
+    m.Z = pyo.Var(range(len(scales)), range(T), domain=pyo.Binary)
+    m.one_size = pyo.Constraint(range(T), rule=lambda m, j: sum(m.Z[p, j] for p in range(len(scales))) == 1)
 
-    def pick(j, cond):
-        return sum(m.V[i, j] for i in by_year[j] if cond(*pairs[i]))
+    def using(g: int, alt: int) -> list[tuple[int, int]]:
+        """(block, alternative) pairs whose combination puts group g at alternative alt."""
+        b = next(i for i, blk in enumerate(sp.blocks) if g in blk)
+        pos = sp.blocks[b].index(g)
+        return [(b, a) for a, combo in enumerate(sp.alternatives[b]) if combo[pos] == alt]
 
-    # levers: adopt once, stay adopted, not before their earliest year
-    m.adopt = pyo.Expression(lever_names, range(T), rule=lambda m, name, j: pick(j, lambda k, p: name in c.options[k].levers))
-    m.keep = pyo.ConstraintList()
-    for name in lever_names:
-        earliest = next(lv.earliest for lv in data.levers if lv.name == name)
-        for j in range(T):
-            if j + 1 < T:
-                m.keep.add(m.adopt[name, j] <= m.adopt[name, j + 1])
-            if not relax.earliest and years[j] < earliest:
-                m.keep.add(m.adopt[name, j] == 0)
-    # routes: earliest year; switching cost when entering a route
-    m.route = pyo.Expression(list(routes), range(T), rule=lambda m, r, j: pick(j, lambda k, p: c.options[k].route == r))
-    m.enter = pyo.Var(list(routes), range(T), bounds=(0, 1))
-    m.route_rules = pyo.ConstraintList()
-    for r, route in routes.items():
-        for j in range(T):
-            prev = m.route[r, j - 1] if j else (1.0 if r == incumbent else 0.0)
-            m.route_rules.add(m.enter[r, j] >= m.route[r, j] - prev)
-            if not relax.earliest and years[j] < route.earliest and r != incumbent:
-                m.route_rules.add(m.route[r, j] == 0)
-    # plant size: monotone, ramp-limited; output within demand
-    m.size = pyo.Expression(range(T), rule=lambda m, j: sum(scales[pairs[i][1]] * m.V[i, j] for i in by_year[j]))
-    m.scale_rules = pyo.ConstraintList()
-    for j in range(T):
-        prev = m.size[j - 1] if j else current_plant
-        m.scale_rules.add(m.size[j] >= prev)
-        if not relax.ramp:
-            m.scale_rules.add(m.size[j] - prev <= data.ramp_gwh)
-        sellable = data.demand.get(years[j], (np.inf, 0.0))[0]
-        if not relax.demand and np.isfinite(sellable):
-            m.scale_rules.add(u * m.size[j] <= sellable)
-    # cumulative output and the learning curve (lower envelope of tangents, floor)
-    m.x = pyo.Expression(range(T), rule=lambda m, j: c.cumulative0 + sum(other[:j]) + u * sum(m.size[i] for i in range(j))
+    built = Built(m, sp, exps, [], err)
+    # levers: adopt once, stay adopted, not before the earliest year
+    lever_at = {}
+    for g, grp in enumerate(sp.groups):
+        for k, alt in enumerate(grp.alternatives):
+            if alt is not None:
+                lever_at[(grp.kind, alt)] = using(g, k)
+    earliest = {lv.name: lv.earliest for lv in data.levers}
+    lever_names = [lv.name for lv in data.levers if ("lever", lv.name) in lever_at]
+    m.adopt = pyo.Expression(lever_names, range(T), rule=lambda m, n, j: sum(m.Y[b, a, j] for b, a in lever_at[("lever", n)]))
+    m.keep = pyo.Constraint(lever_names, range(T - 1), rule=lambda m, n, j: m.adopt[n, j] <= m.adopt[n, j + 1])
+    # routes: earliest year; switching cost when a route is entered
+    route_names = [r.name for r in data.routes if ("route", r.name) in lever_at]
+    route = {r.name: r for r in data.routes}
+    m.route = pyo.Expression(route_names, range(T), rule=lambda m, r, j: sum(m.Y[b, a, j] for b, a in lever_at[("route", r)]))
+    m.enter = pyo.Var(route_names, range(T), bounds=(0, 1))
+
+    def was(r: str, j: int):
+        return m.route[r, j - 1] if j else (1.0 if incumbent.get(route[r].family) == r else 0.0)
+
+    m.entering = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] >= m.route[r, j] - was(r, j))
+    for j, y in enumerate(years):
+        blocked = [("lever", n) for n in lever_names if earliest[n] > y]
+        blocked += [("route", r) for r in route_names if route[r].earliest > y and incumbent.get(route[r].family) != r]
+        for key in blocked:
+            for b, a in lever_at[key]:
+                m.Y[b, a, j].fix(0)
+                built.earliest_fixed.append(m.Y[b, a, j])
+    # plant size: monotone, ramp-limited; output within sellable demand
+    m.size = pyo.Expression(range(T), rule=lambda m, j: sum(scales[p] * m.Z[p, j] for p in range(len(scales))))
+
+    def before(j: int):
+        return m.size[j - 1] if j else current_plant
+
+    m.grow = pyo.Constraint(range(T), rule=lambda m, j: m.size[j] >= before(j))
+    m.ramp = pyo.Constraint(range(T), rule=lambda m, j: m.size[j] - before(j) <= data.ramp_gwh)
+    sellable = [data.demand.get(y, (np.inf, 0.0))[0] for y in years]
+    m.demand = pyo.Constraint(range(T), rule=lambda m, j: (
+        u * m.size[j] <= sellable[j] if np.isfinite(sellable[j]) else pyo.Constraint.Skip))
+    # cumulative output and the learning curve (lower envelope of tangents, floor as the bound)
+    m.x = pyo.Expression(range(T), rule=lambda m, j: gl.cumulative0 + sum(other[:j]) + u * sum(m.size[i] for i in range(j))
                          + 0.5 * (other[j] + u * m.size[j]))
-    m.G = pyo.Var(range(T), bounds=(c.learning_floor, g_max))
-    m.curve = pyo.ConstraintList()
-    for j in range(T):
-        for a, b in zip(slope, intercept, strict=True):
-            m.curve.add(m.G[j] >= float(b) + float(a) * m.x[j])
-    m.h = pyo.Var(range(T), bounds=(0, None))
-    m.learn = pyo.ConstraintList()
-    for j in range(T):
-        for i in by_year[j]:
-            k, p = pairs[i]
-            coef = float(c.Y[k, j] * phi * conv[k, p, j])
-            if coef > 0:
-                m.learn.add(m.h[j] >= coef * m.G[j] - coef * g_max * (1 - m.V[i, j]))
-    # suppliers: volumes cover each item's need within caps; price premium per kWh
-    items = sorted({s.item for s in data.suppliers if s.item in c.mass})
+    m.G = pyo.Var(range(T), bounds=(gl.learning_floor, max(g_max, gl.learning_floor)))
+    m.curve = pyo.Constraint(range(T), range(len(slope)), rule=lambda m, j, n: m.G[j] >= float(intercept[n]) + float(slope[n]) * m.x[j])
+    m.LF = pyo.Expression(range(T), rule=lambda m, j: 1 - phi + phi * m.G[j])
+    LFp = {(p, j): _product(m, f"LFp_{p}_{j}", m.Z[p, j], m.LF[j], lf_lo, lf_hi) for p in range(len(scales)) for j in range(T)}
+    # suppliers of the tracked items: volumes cover the need within caps
+    supplied = {s.item for s in data.suppliers}
+    items = sorted({q[5:] for e in exps for q in e.coef if q.startswith("mass:")} & supplied)
     sup = [s for s in data.suppliers if s.item in items]
+    built.suppliers = sup
     m.q = pyo.Var(range(len(sup)), range(T), bounds=(0, None))
-    m.need = pyo.ConstraintList()
-    m.cap = pyo.Constraint(range(len(sup)), range(T), rule=lambda m, s, j: (
-        pyo.Constraint.Skip if relax.supply and years[j] >= sup[s].first_year else
-        m.q[s, j] <= (sup[s].capacity_kt if years[j] >= sup[s].first_year else 0.0)))
+    m.cap = pyo.Constraint(range(len(sup)), range(T), rule=lambda m, s, j: m.q[s, j] <= (
+        sup[s].capacity_kt if years[j] >= sup[s].first_year else 0.0))
     dp = np.zeros((len(sup), T))
     for s, x in enumerate(sup):
         unit = parse_price_unit(x.unit)
         for j, y in enumerate(years):
-            dp[s, j] = unit.to_canonical(x.price, c.fx[y]) - c.price_usd.get((x.item, y), unit.to_canonical(x.price, c.fx[y]))
-    for it in items:
-        for j in range(T):
-            need = sum(float(u * scales[pairs[i][1]] * c.mass[it][pairs[i][0]]) * m.V[i, j] for i in by_year[j]
-                       if c.mass[it][pairs[i][0]] > 0)
+            dp[s, j] = unit.to_canonical(x.price, gl.fx[y]) - gl.price_usd[(x.item, y)]
+    m.need = pyo.ConstraintList()
+    m.costs = pyo.Expression(range(T))
+    big_mass = {it: max(e.const.get(f"mass:{it}", 0.0) + np.abs(e.coef.get(f"mass:{it}", np.zeros(1))).sum() for e in exps)
+                for it in items}
+    q_max = {s: u * max(scales) * big_mass[x.item] for s, x in enumerate(sup)}  # kt: the most any one item can need
+    for j, e in enumerate(exps):
+        mono = [_monomial(m, e, i, j) for i in range(len(e.monomials))]
+        # materials
+        cost = e.const["YM"] + sum(float(c) * mono[i] for i, c in enumerate(e.coef["YM"]) if c != 0)
+        # conversion × plant scale × learning
+        L0 = [e.const["YA"] * sc[p] + e.const["YB"] * sl[p] + e.const["YE"] for p in range(len(scales))]
+        cost += sum(L0[p] * LFp[p, j] for p in range(len(scales)))
+        for i in range(len(e.monomials)):
+            Lp = [e.coef["YA"][i] * sc[p] + e.coef["YB"][i] * sl[p] + e.coef["YE"][i] for p in range(len(scales))]
+            if any(abs(v) > 0 for v in Lp):
+                Q = sum(float(Lp[p]) * LFp[p, j] for p in range(len(scales)))
+                lo = min(min(v * lf_lo, v * lf_hi) for v in Lp)
+                hi = max(max(v * lf_lo, v * lf_hi) for v in Lp)
+                cost += _product(m, f"conv_{j}_{i}", mono[i], Q, lo, hi)
+        # supplied items: need = u × size × mass(m)
+        for it in items:
+            mass_c = e.coef.get(f"mass:{it}", np.zeros(len(e.monomials)))
+            need = u * e.const.get(f"mass:{it}", 0.0) * m.size[j]
+            for i, c in enumerate(mass_c):
+                if c != 0:
+                    need += u * float(c) * _size_product(m, mono[i], i, j, min(scales), max(scales))
             m.need.add(sum(m.q[s, j] for s, x in enumerate(sup) if x.item == it) == need)
-    m.prem = pyo.Var(range(T))
-    m.premium = pyo.ConstraintList()
-    # |premium| ≤ Y × Σ_items (mass per kWh × largest price difference of its suppliers)
-    spread = {it: np.abs(dp[[s for s, x in enumerate(sup) if x.item == it]]).max(initial=0.0) for it in items}
-    big_prem = float(2 * c.Y.max() * sum(c.mass[it].max() * spread[it] for it in items)) + 1e-6
-    for j in range(T):
-        spend = sum(float(dp[s, j]) * m.q[s, j] for s in range(len(sup)))
-        for i in by_year[j]:
-            k, p = pairs[i]
-            f = float(c.Y[k, j] / (u * scales[p]))
-            m.premium.add(m.prem[j] >= f * spend - big_prem * (1 - m.V[i, j]))
-        m.premium.add(m.prem[j] >= -big_prem)
-    # cost per year (USD/kWh) and one-off spend (M USD)
-    m.cost = pyo.Expression(range(T), rule=lambda m, j: sum(
-        float(c.Y[pairs[i][0], j] * (c.M[pairs[i][0], j] + (1 - phi) * conv[pairs[i][0], pairs[i][1], j])) * m.V[i, j]
-        for i in by_year[j]) + m.h[j] + m.prem[j])
+        # supplier premium: Y(m) × Σ_s q_s Δp_s / (u P)   (kt × USD/kg / GWh = USD/kWh)
+        if sup:
+            D = sum(float(dp[s, j]) * m.q[s, j] for s in range(len(sup)))
+            d_lo = sum(min(0.0, dp[s, j]) * q_max[s] for s in range(len(sup)))
+            d_hi = sum(max(0.0, dp[s, j]) * q_max[s] for s in range(len(sup)))
+            if d_hi > d_lo:
+                Dp = [_product(m, f"Dp_{p}_{j}", m.Z[p, j], D, d_lo, d_hi) for p in range(len(scales))]
+                R = sum(Dp[p] / (u * scales[p]) for p in range(len(scales)))
+                r_lo, r_hi = d_lo / (u * min(scales)), d_hi / (u * min(scales))
+                cost += e.const["Y"] * R
+                for i, c in enumerate(e.coef["Y"]):
+                    if c != 0:
+                        cost += float(c) * _product(m, f"prem_{j}_{i}", mono[i], R, r_lo, r_hi)
+        m.costs[j] = cost
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}
-    m.spend = pyo.Expression(expr=sum(one_off[n] * (m.adopt[n, j] - (m.adopt[n, j - 1] if j else 0)) for n in lever_names for j in range(T))
-                             + sum(routes[r].switch_musd * m.enter[r, j] for r in routes for j in range(T))
+    m.spend = pyo.Expression(expr=sum(one_off[n] * m.adopt[n, T - 1] for n in lever_names)
+                             + sum(route[r].switch_musd * m.enter[r, j] for r in route_names for j in range(T))
                              + data.expansion_musd_per_gwh * (m.size[T - 1] - current_plant))
-    if any(not by_year[j] for j in range(T)):
-        raise ValueError("no feasible choice in some year")
-    return Built(m, pairs, err, by_year)
+    return built
+
+
+def _monomial(m, e: Expansion, i: int, j: int):
+    """The binary (a Y variable) or product of two binaries (an exact continuous W) of monomial i in year j."""
+    import pyomo.environ as pyo
+
+    mono = e.monomials[i]
+    if len(mono) == 1:
+        b, a = mono[0]
+        return m.Y[b, a, j]
+    (b1, a1), (b2, a2) = mono
+    w = pyo.Var(bounds=(0, 1))
+    m.add_component(f"W_{j}_{i}", w)
+    c = pyo.ConstraintList()
+    m.add_component(f"W_{j}_{i}_link", c)
+    c.add(w <= m.Y[b1, a1, j])
+    c.add(w <= m.Y[b2, a2, j])
+    c.add(w >= m.Y[b1, a1, j] + m.Y[b2, a2, j] - 1)
+    return w
+
+
+def _size_product(m, mono, i: int, j: int, lo: float, hi: float):
+    """monomial × plant size (GWh), created once per monomial and year."""
+    name = f"S_{j}_{i}"
+    if hasattr(m, name):
+        return getattr(m, name)
+    return _product(m, name, mono, m.size[j], lo, hi)
 
 
 def set_objective(built: Built, kind: str, bound: float | None = None, spend_bound: float | None = None) -> None:
@@ -191,17 +257,29 @@ def set_objective(built: Built, kind: str, bound: float | None = None, spend_bou
     for name in ("obj", "limit", "limit2"):
         if hasattr(m, name):
             m.del_component(name)
-    last = len(m.cost) - 1
+    last = len(m.costs) - 1
     if kind == "final_cost":
-        m.obj = pyo.Objective(expr=m.cost[last], sense=pyo.minimize)
+        m.obj = pyo.Objective(expr=m.costs[last], sense=pyo.minimize)
         if bound is not None:
             m.limit = pyo.Constraint(expr=m.spend <= bound)
     elif kind == "spend":
         m.obj = pyo.Objective(expr=m.spend, sense=pyo.minimize)
-        m.limit = pyo.Constraint(expr=m.cost[last] <= bound)
+        m.limit = pyo.Constraint(expr=m.costs[last] <= bound)
     elif kind == "all_years":
-        m.obj = pyo.Objective(expr=sum(m.cost[j] for j in range(last + 1)), sense=pyo.minimize)
-        m.limit = pyo.Constraint(expr=m.cost[last] <= bound)
+        m.obj = pyo.Objective(expr=sum(m.costs[j] for j in range(last + 1)), sense=pyo.minimize)
+        m.limit = pyo.Constraint(expr=m.costs[last] <= bound)
         m.limit2 = pyo.Constraint(expr=m.spend <= spend_bound)
     else:
         raise ValueError(kind)
+
+
+def picks(built: Built) -> list[tuple[int, ...]]:
+    """The chosen alternative per block, for every year, from the loaded solution."""
+    import pyomo.environ as pyo
+
+    m, sp = built.model, built.space
+    out = []
+    for j in range(len(built.expansions)):
+        out.append(tuple(max(range(len(sp.alternatives[b])), key=lambda a, b=b: pyo.value(m.Y[b, a, j]))
+                         for b in range(len(sp.blocks))))
+    return out
