@@ -104,6 +104,9 @@ def _print(r) -> None:
                f"target NOT reachable: best {r.best_cost:.2f} USD/kWh = {100 * (r.best_cost / r.base_cost - 1):+.1f} % "
                f"(target {r.target_cost:.2f})")
     con.print(f"[b]{r.design}[/b]: base {r.base_year} cost {r.base_cost:.2f} USD/kWh; {verdict}; spend {r.spend_musd:.1f} M USD")
+    for phase, res in r.status.items():
+        if res.status != "optimal":
+            typer.echo(f"warning: {phase}: {res.message}", err=True)
     t = Table(title="Path", title_justify="left")
     for col in ("year", "plant GWh", "output GWh", "cumulative GWh", "routes", "levers", "USD/kWh (engine)", "vs base"):
         t.add_column(col)

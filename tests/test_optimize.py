@@ -248,3 +248,38 @@ def test_cli_optimize_json_workbook_and_errors(tmp_path):
         bad = CliRunner().invoke(app, ["optimize", *args])
         assert bad.exit_code == 2, args
         assert "Traceback" not in bad.output
+
+
+def test_optimize_reads_the_workbook_sheets(tmp_path):
+    """The base workbook's optimizer sheets give the bundled answer; an edit in a sheet changes it."""
+    import shutil
+    from pathlib import Path
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from costmodel.cli import app
+
+    wb_path = tmp_path / "plan.xlsx"
+    shutil.copy(Path(__file__).parents[1] / "workbooks" / "sodium_ion_base.xlsx", wb_path)
+    base = CliRunner().invoke(app, ["optimize", str(wb_path), "--json"])
+    assert base.exit_code == 0, base.output
+    import json
+
+    summary = {r["key"]: r["value"] for r in json.loads(base.stdout)["Optimizer"]}
+    bundled = optimize(MODEL, load_default(), explain=False)
+    assert float(summary["best reachable USD/kWh"]) == pytest.approx(bundled.best_cost, rel=1e-9)
+    # the larger-cell lever only from 2029: out of the 2028 path, so the best 2028 cost rises
+    wb = openpyxl.load_workbook(wb_path)
+    ws = wb["Levers"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("lever")].value == "larger_cell":
+            row[header.index("earliest_year")].value = 2029
+    wb.save(wb_path)
+    edited = CliRunner().invoke(app, ["optimize", str(wb_path), "--json"])
+    assert edited.exit_code == 0, edited.output
+    paths = json.loads(edited.stdout)["Path"]
+    assert all("larger_cell" not in str(p.get("levers")) for p in paths)
+    best = float({r["key"]: r["value"] for r in json.loads(edited.stdout)["Optimizer"]}["best reachable USD/kWh"])
+    assert best > bundled.best_cost + 0.1

@@ -121,6 +121,7 @@ def _solve_highs(model, time_limit: float | None, mip_gap: float) -> SolveResult
     opt.config.mip_gap = mip_gap
     opt.config.time_limit = time_limit if time_limit is not None else 1e7  # the persistent instance keeps old limits
     opt.config.load_solution = False
+    opt.config.warmstart = True  # a loaded solution (an earlier phase's) is the MIP start; HiGHS drops an infeasible one
     t0 = time.perf_counter()
     try:
         res = opt.solve(model)
