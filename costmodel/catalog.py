@@ -53,7 +53,8 @@ class ParameterSpec:
         if not math.isfinite(value):
             return f"{self.name} must be a finite number"
         if value < self.lower or value > self.upper:
-            return f"{self.name} = {value:g} is outside [{self.lower:g}, {self.upper:g}] {self.unit}"
+            unit = f" {self.unit}" if self.unit and self.unit != "-" else ""  # '-' marks a dimensionless parameter
+            return f"{self.name} = {value:g} is outside [{self.lower:g}, {self.upper:g}]{unit}"
         return None
 
 

@@ -100,9 +100,13 @@ def _print(r) -> None:
     from rich.table import Table
 
     con = Console(file=sys.stdout, width=200)
-    verdict = (f"target reached: {r.path['cost_engine'].iloc[-1]:.2f} <= {r.target_cost:.2f} USD/kWh" if r.reached else
-               f"target NOT reachable: best {r.best_cost:.2f} USD/kWh = {100 * (r.best_cost / r.base_cost - 1):+.1f} % "
-               f"(target {r.target_cost:.2f})")
+    if r.budget is not None:
+        verdict = (f"lowest final-year cost within {r.budget:g} M USD: {r.best_cost:.2f} USD/kWh = "
+                   f"{100 * (r.best_cost / r.base_cost - 1):+.1f} %")
+    else:
+        verdict = (f"target reached: {r.path['cost_engine'].iloc[-1]:.2f} <= {r.target_cost:.2f} USD/kWh" if r.reached else
+                   f"target NOT reachable: best {r.best_cost:.2f} USD/kWh = {100 * (r.best_cost / r.base_cost - 1):+.1f} % "
+                   f"(target {r.target_cost:.2f})")
     con.print(f"[b]{r.design}[/b]: base {r.base_year} cost {r.base_cost:.2f} USD/kWh; {verdict}; spend {r.spend_musd:.1f} M USD")
     for phase, res in r.status.items():
         if res.status != "optimal":
@@ -114,6 +118,10 @@ def _print(r) -> None:
         t.add_row(str(p.year), f"{p.plant_gwh:g}", f"{p.output_gwh:.1f}", f"{p.cumulative_gwh:.1f}", p.routes, p.levers,
                   f"{p.cost_engine:.2f}", f"{p.reduction_pct:+.1f} %")
     con.print(t)
+    used = r.suppliers[r.suppliers["quantity_kt"] > 1e-6]
+    for year, rows in used.groupby("year"):
+        con.print(f"Suppliers {year} (kt/yr used of cap): "
+                  + ", ".join(f"{s.supplier} {s.quantity_kt:.1f}/{s.capacity_kt:g}" for s in rows.itertuples()))
     con.print("Reduction of the final-year cost by driver (USD/kWh): "
               + ", ".join(f"{k} {v:+.2f}" for k, v in r.split.items()))
     if r.binding:

@@ -77,3 +77,16 @@ def test_route_switch_is_one_parameter():
     assert bamboo.bom.query("component == 'anode_active'")["item"].iloc[0] == "hc_bamboo"
     assert isinstance(base.summary()["usd_per_kwh"].iloc[0], float)
     assert bamboo.summary()["usd_per_kwh"].iloc[0] != pytest.approx(base.summary()["usd_per_kwh"].iloc[0])
+
+
+@pytest.mark.parametrize("table", ["levers", "routes", "suppliers", "scale", "demand", "settings"])
+def test_every_optimizer_figure_has_source_date_and_status(table):
+    from costmodel.optimize.data import read_default_tables
+
+    frame = read_default_tables()[table]
+    assert len(frame) > 0
+    for row in frame.itertuples():
+        assert row.status in STATUSES, (table, row)
+        assert row.source.strip() and str(row.date).strip(), (table, row)
+        if row.status == "assumption":
+            assert "ASSUMPTION" in row.source.upper(), (table, row)

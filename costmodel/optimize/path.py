@@ -66,6 +66,9 @@ class PathResult:
         formulation: ``exact`` (every combination enumerated) or ``pairwise`` (second-order expansion).
         anchor_rounds: model builds until the expansion was exact on the chosen path.
         status: solver results of every phase. timings: seconds for coefficients, build and solve.
+        pareto: least spend per final-year cost level when traced. choices: the path per year (decision
+            point, plant, cumulative output, supplier prices) for re-evaluation. budget: the spend cap of
+            budget mode (M USD), else None.
     """
 
     design: str
@@ -88,6 +91,7 @@ class PathResult:
     timings: dict[str, float] = field(default_factory=dict)
     pareto: pd.DataFrame | None = None
     choices: list[YearChoice] = field(default_factory=list)
+    budget: float | None = None
 
 
 @dataclass
@@ -259,7 +263,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         d, years, base_year, base_cost, target_cost, best, best <= target_cost * (1 + 1e-9), frame,
         pd.DataFrame(sup_rows, columns=["year", "supplier", "item", "quantity_kt", "capacity_kt"]),
         float(pyo.value(built.model.spend)), built.learning_error, "exact" if exact_space else "pairwise", rounds, status,
-        timings=timings, choices=path)
+        timings=timings, choices=path, budget=budget)
     if explain:
         from costmodel.optimize.explain import binding, shadow_prices, split
 

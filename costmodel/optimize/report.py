@@ -17,7 +17,7 @@ def sheet_frames(result: PathResult) -> dict[str, pd.DataFrame]:
         ("design", result.design), ("base year", result.base_year), ("base cost USD/kWh", result.base_cost),
         ("target cost USD/kWh", result.target_cost), ("best reachable USD/kWh", result.best_cost),
         ("best reduction %", 100 * (result.best_cost / result.base_cost - 1)),
-        ("target reached", result.reached), ("spend M USD", result.spend_musd),
+        ("target reached", result.reached), ("budget M USD", result.budget), ("spend M USD", result.spend_musd),
         ("final-year cost, optimizer USD/kWh", final.cost_model), ("final-year cost, engine USD/kWh", final.cost_engine),
         ("learning-curve error bound (share of the learnable part)", result.learning_error),
         ("formulation", result.formulation), ("model builds (re-anchoring)", result.anchor_rounds),
