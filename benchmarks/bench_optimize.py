@@ -25,7 +25,7 @@ def run(model: Model, data, start: int, end: int, label: str, target_s: float, *
     print(f"{label}: {r.formulation} formulation, {r.anchor_rounds} build(s); engine coefficients {t['coefficients']:.2f} s, "
           f"model build {t['build']:.2f} s, solve {t['solve']:.2f} s; total {total:.2f} s (target {target_s:g} s, "
           f"ratio {total / target_s:.2f}); final cost {r.path['cost_engine'].iloc[-1]:.2f} USD/kWh, "
-          f"engine vs model {100 * worst:.3f} %; " + ", ".join(f"{k} {v.status}" for k, v in r.status.items()))
+          f"engine vs model {100 * worst:.3f} %; " + ", ".join(f"{k} {v.status} {v.seconds:.2f} s" for k, v in r.status.items()))
 
 
 def main() -> None:

@@ -283,3 +283,14 @@ def test_optimize_reads_the_workbook_sheets(tmp_path):
     assert all("larger_cell" not in str(p.get("levers")) for p in paths)
     best = float({r["key"]: r["value"] for r in json.loads(edited.stdout)["Optimizer"]}["best reachable USD/kWh"])
     assert best > bundled.best_cost + 0.1
+
+
+def test_levers_of_different_groups_may_not_change_the_same_parameter():
+    from costmodel.validation import InputError
+
+    t = read_default_tables()
+    clash = t["levers"][t["levers"]["lever"] == "loading_25"].assign(lever="loading_27", group="coater",
+                                                                      change="design.nfpp.cathode_loading_mg_cm2=27")
+    t["levers"] = pd.concat([t["levers"], clash], ignore_index=True)
+    with pytest.raises(InputError, match="belong in one exclusivity group"):
+        optimize(MODEL, from_tables(t, "nfpp"), explain=False)
