@@ -154,7 +154,7 @@ def _parameters(ds: Dataset, year: int) -> ParameterSet:
 # ----------------------------------------------------------------------------- validation
 
 
-class _Checker:
+class Checker:
     """Collects problems while converting raw tables."""
 
     def __init__(self, locate: Locator) -> None:
@@ -184,7 +184,7 @@ class _Checker:
         return str(raw).strip()
 
 
-def _blank(raw: object) -> bool:
+def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip())
 
 
@@ -196,7 +196,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
         locate: maps (table, row label, column) to a location string.
         source: name of the input (file path) used in the error report.
     """
-    ck = _Checker(locate)
+    ck = Checker(locate)
     for table, cols in REQUIRED.items():
         frame = raw.get(table)
         if frame is None:
@@ -224,19 +224,19 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
 def _rows(frame: pd.DataFrame):
     cols = [c for c in frame.columns if any(c in REQUIRED[t] for t in REQUIRED)]
     for label, row in frame.iterrows():
-        if all(_blank(row[c]) for c in cols):
+        if all(is_blank(row[c]) for c in cols):
             continue  # blank rows (and rows holding only notes in extra columns) are tolerated
         yield label, row
 
 
-def _provenance(row: pd.Series, table: str, label: object, ck: _Checker) -> dict[str, str]:
+def _provenance(row: pd.Series, table: str, label: object, ck: Checker) -> dict[str, str]:
     out = {k: ck.text(row.get(k)) for k in ("source", "date", "status")}
     if out["status"] and out["status"] not in STATUSES:
         ck.add(table, label, "status", f"unknown status {out['status']!r}; expected one of {', '.join(STATUSES)}")
     return out
 
 
-def _check_items(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_items(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     rows, seen = [], set()
     for label, r in _rows(frame):
         item = ck.text(r["item"])
@@ -253,7 +253,7 @@ def _check_items(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
         rec = {"item": item, "dimension": dim, "category": ck.text(r["category"]), "description": ck.text(r.get("description"))}
         for col in ("density_g_cm3", "molar_mass_g_mol"):
             raw = r.get(col)
-            rec[col] = math.nan if _blank(raw) else ck.number("items", label, col, raw, positive=True)
+            rec[col] = math.nan if is_blank(raw) else ck.number("items", label, col, raw, positive=True)
         if rec["category"] == "foil" and (rec["density_g_cm3"] is None or math.isnan(rec["density_g_cm3"])):
             ck.add("items", label, "density_g_cm3", f"foil {item!r} needs a density (g/cm3)")
         if rec["category"] == "salt" and (rec["molar_mass_g_mol"] is None or math.isnan(rec["molar_mass_g_mol"])):
@@ -262,7 +262,7 @@ def _check_items(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "dimension", "category", "density_g_cm3", "molar_mass_g_mol", "description"])
 
 
-def _check_year(table: str, label: object, raw: object, ck: _Checker) -> int | None:
+def _check_year(table: str, label: object, raw: object, ck: Checker) -> int | None:
     value = ck.number(table, label, "year", raw)
     if value is None:
         return None
@@ -272,7 +272,7 @@ def _check_year(table: str, label: object, raw: object, ck: _Checker) -> int | N
     return int(value)
 
 
-def _check_fx(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_fx(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     rows, seen = [], set()
     for label, r in _rows(frame):
         year = _check_year("fx", label, r["year"], ck)
@@ -289,7 +289,7 @@ def _check_fx(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["year", "cny_per_usd", "source", "date", "status"])
 
 
-def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     dims = dict(zip(items["item"], items["dimension"]))
     years = set(fx["year"])
     rows, seen, units = [], {}, {}
@@ -321,7 +321,7 @@ def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck
         bounds = {}
         for col in ("low", "high"):
             raw = r.get(col)
-            bounds[col] = math.nan if _blank(raw) else ck.number("prices", label, col, raw, positive=True)
+            bounds[col] = math.nan if is_blank(raw) else ck.number("prices", label, col, raw, positive=True)
         lo, hi = bounds["low"], bounds["high"]
         if value is not None and lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
             if not lo <= value <= hi:
@@ -342,7 +342,7 @@ def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck
     return out
 
 
-def _check_materials(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_materials(frame: pd.DataFrame, items: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     cats = dict(zip(items["item"], items["category"]))
     specs = {s.name: s for s in scope_specs("material")}
     rows, seen = [], set()
@@ -377,7 +377,7 @@ def _check_materials(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> 
     return out
 
 
-def _check_links(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_links(frame: pd.DataFrame, items: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     known = set(items["item"])
     rows, seen = [], set()
     for label, r in _rows(frame):
@@ -424,7 +424,7 @@ def _check_links(frame: pd.DataFrame, items: pd.DataFrame, ck: _Checker) -> pd.D
     return out
 
 
-def _check_globals(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_globals(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     specs = {s.name: s for s in scope_specs("global")}
     rows, seen = {}, {}
     for label, r in _rows(frame):
@@ -455,7 +455,7 @@ def _check_globals(frame: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()), columns=["name", "value", "source", "date", "status"])
 
 
-def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck: _Checker):
+def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck: Checker):
     if spec.kind == "text":
         return ck.text(raw)
     if spec.kind == "choice":
@@ -482,7 +482,7 @@ def _allowed(spec: ParameterSpec, items: pd.DataFrame, materials: pd.DataFrame, 
     return set(spec.choices.split("|"))
 
 
-def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataFrame, ck: _Checker) -> pd.DataFrame:
+def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     specs = {s.name: s for s in scope_specs("design")}
     values: dict[str, dict[str, dict]] = {}
     for label, r in _rows(frame):

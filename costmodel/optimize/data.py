@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from costmodel.dataset import Dataset, Locator, _blank, _Checker
+from costmodel.dataset import Checker, Dataset, Locator, is_blank
 from costmodel.scenario import Override, apply_overrides, parse_override
 from costmodel.units import UnitError, parse_price_unit
 from costmodel.validation import InputError
@@ -145,7 +145,7 @@ class _Row:
 class _Rows:
     """Checks the rows of the optimizer tables; each problem is located by the checker's locator."""
 
-    def __init__(self, ck: _Checker, dataset: Dataset | None) -> None:
+    def __init__(self, ck: Checker, dataset: Dataset | None) -> None:
         self.ck = ck
         self.designs = dataset.design_names if dataset is not None else None
         self.dims = dict(zip(dataset.items["item"], dataset.items["dimension"])) if dataset is not None else None
@@ -229,7 +229,7 @@ class _Rows:
 def _rows(frame: pd.DataFrame, table: str):
     """(label, row) of the rows holding anything in a required column (blank rows are tolerated)."""
     for label, row in frame.iterrows():
-        if not all(_blank(row[c]) for c in REQUIRED[table]):
+        if not all(is_blank(row[c]) for c in REQUIRED[table]):
             yield label, row
 
 
@@ -319,7 +319,7 @@ def _parse(tables: Mapping[str, pd.DataFrame], rs: _Rows) -> _Parsed:
     return out
 
 
-def _assemble(parsed: _Parsed, design: str, ck: _Checker) -> OptimizerData | None:
+def _assemble(parsed: _Parsed, design: str, ck: Checker) -> OptimizerData | None:
     """The data of one design (its rows and the ``*`` rows); design-level problems go to ``ck``."""
 
     def mine(rows: list[_Row]) -> list[_Row]:
@@ -371,7 +371,7 @@ def table_designs(tables: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
     for table in ("levers", "routes", "scale", "demand"):
         frame = tables.get(table)
         if frame is not None and "design" in frame.columns:
-            names.update((t, None) for t in ("" if _blank(d) else str(d).strip() for d in frame["design"]) if t and t != ALL_DESIGNS)
+            names.update((t, None) for t in ("" if is_blank(d) else str(d).strip() for d in frame["design"]) if t and t != ALL_DESIGNS)
     return tuple(names)
 
 
@@ -400,7 +400,7 @@ def check_tables(tables: Mapping[str, pd.DataFrame], source: str = "optimizer da
     Raises:
         InputError: with every problem, each located by ``locate``.
     """
-    ck = _Checker(locate)
+    ck = Checker(locate)
     for table, cols in REQUIRED.items():
         frame = tables.get(table)
         if frame is None:
