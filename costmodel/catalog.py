@@ -14,7 +14,7 @@ from importlib import resources
 
 import pandas as pd
 
-SCOPES = ("design", "material", "global")
+SCOPES = ("design", "material", "region", "global")
 KINDS = ("number", "choice", "text")
 
 
@@ -24,7 +24,7 @@ class ParameterSpec:
 
     Attributes:
         name: parameter name within its scope (``np_ratio``).
-        scope: ``design``, ``material`` or ``global``.
+        scope: ``design``, ``material``, ``region`` or ``global``.
         kind: ``number``, ``choice`` or ``text``.
         unit: unit of a number (``-`` for dimensionless).
         default: default value (number or choice), or None when every design must set it.

@@ -31,6 +31,8 @@ EXIT_BAD_INPUT = 2
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of prices and FX (default: the first year in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 DesignOpt = Annotated[list[str] | None, typer.Option("--design", "-d", help="Design(s) to show (repeatable; default all).")]
+RegionOpt = Annotated[str | None, typer.Option("--region", "-r", help="Plant region (a row group of the Regions table: cn, de, hu, "
+                                                                       "us, ...). Default: the data's global.region.")]
 
 
 def _stdout():
@@ -58,16 +60,22 @@ ScenarioFileOpt = Annotated[
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write a results workbook (.xlsx) to this new file.")]
 
 
-def _model(workbook: Path | None = None):
-    """The model on the bundled data, or on a validated workbook (with its input record)."""
+def _model(workbook: Path | None = None, region: str | None = None):
+    """The model on the bundled data, or on a validated workbook (with its input record); the plant in ``region``."""
+    from costmodel.dataset import load_default
     from costmodel.model import Model
 
+    wb = None
     if workbook is None:
-        return Model(), None
-    from costmodel.io.workbook import read_workbook
+        dataset = load_default()
+    else:
+        from costmodel.io.workbook import read_workbook
 
-    wb = read_workbook(workbook)
-    return Model(wb.dataset), wb
+        wb = read_workbook(workbook)
+        dataset = wb.dataset
+    for warning in dataset.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return Model(dataset.with_region(region) if region else dataset), wb
 
 
 def _scenarios(wb, files: list[Path] | None) -> dict:
@@ -116,22 +124,68 @@ def run(
     scenario_file: ScenarioFileOpt = None,
     year: YearOpt = None,
     design: DesignOpt = None,
+    region: Annotated[str | None, typer.Option("--region", "-r", help="Plant region (cn, de, hu, us, ...; a row group of the "
+                                                                      "Regions table), or 'all' to compare every region side by "
+                                                                      "side. Default: the data's global.region.")] = None,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost of every design: USD/kWh, CNY/Wh, Wh/kg, gap to the reference (LFP) and top components."""
-    from costmodel.runner import pick_scenarios, run_scenarios
+    from costmodel.runner import in_regions, pick_scenarios, run_scenarios
 
-    model, wb = _model(workbook)
+    model, wb = _model(workbook, None if region == "all" else region)
     chosen = pick_scenarios(_scenarios(wb, scenario_file), scenario, model.dataset.source)
+    regions = model.dataset.region_names if region == "all" else (model.dataset.region,)
+    if region == "all":
+        chosen = in_regions(chosen, regions, suffix=True)
     run_ = run_scenarios(model, chosen, [year] if year else None, design)
     records = _summary_records(run_.results)
+    for r in records:
+        r["region"] = r["scenario"].rsplit("@", 1)[1] if region == "all" else regions[0]
     if out is not None:
         _write_results(out, model, run_, wb, workbook, "run")
     if as_json:
         typer.echo(json.dumps({"source": model.dataset.source, "results": records}, indent=2))
         return
+    if region == "all":
+        _print_regions(model, records, regions)
+        return
     _print_summary(model, run_.results, records)
+
+
+def _print_regions(model, records: list[dict], regions: tuple[str, ...]) -> None:
+    """One table per scenario and year: designs down, regions across (USD/kWh), gap to the reference in brackets."""
+    from rich.table import Table
+
+    names = _region_names(model)
+    groups: dict[tuple[str, int], dict[tuple[str, str], dict]] = {}
+    for r in records:
+        base = r["scenario"].rsplit("@", 1)[0]
+        groups.setdefault((base, r["year"]), {})[(r["design"], r["region"])] = r
+    for (sc, year), rows in groups.items():
+        table = Table(title=f"Cell cost by plant region, USD/kWh (gap to {records[0]['reference']}), {year}, scenario {sc}",
+                      title_justify="left")
+        table.add_column("design")
+        for reg in regions:
+            table.add_column(f"{reg}\n[dim]{names.get(reg, '')}[/dim]", justify="right")
+        for d in dict.fromkeys(k[0] for k in rows):
+            cells = []
+            for reg in regions:
+                r = rows.get((d, reg))
+                if r is None:
+                    cells.append("")
+                elif d == r["reference"]:
+                    cells.append(f"{r['usd_per_kwh']:.2f}")
+                else:
+                    cells.append(f"{r['usd_per_kwh']:.2f} ({r['gap_usd_per_kwh']:+.1f})")
+            table.add_row(d, *cells)
+        _stdout().print(table)
+
+
+def _region_names(model) -> dict[str, str]:
+    rg = model.dataset.regions
+    rows = rg[rg["property"] == "name"]
+    return dict(zip(rows["region"], rows["value"]))
 
 
 def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: str) -> None:

@@ -22,6 +22,8 @@ YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of price
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 PngOpt = Annotated[Path | None, typer.Option("--png", help="Write the plot to this PNG file.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the tables (and plot) to a new results workbook (.xlsx).")]
+RegionOpt = Annotated[str | None, typer.Option("--region", "-r", help="Plant region (a row group of the Regions table: cn, de, hu, "
+                                                                       "us, ...). Default: the data's global.region.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -50,15 +52,11 @@ class _BadInput:
         return False
 
 
-def _load(workbook: Path | None):
-    """The model on a validated workbook, or on the bundled data."""
-    from costmodel.model import Model
+def _load(workbook: Path | None, region: str | None = None):
+    """The model on a validated workbook, or on the bundled data, with the plant in ``region``."""
+    from costmodel.cli import _model
 
-    if workbook is None:
-        return Model()
-    from costmodel.io.workbook import read_workbook
-
-    return Model(read_workbook(workbook).dataset)
+    return _model(workbook, region)[0]
 
 
 def _console():
@@ -171,6 +169,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--set", help="Override PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5 (repeatable).")
         ] = None,
         year: YearOpt = None,
+        region: RegionOpt = None,
         as_json: JsonOpt = False,
         out: OutOpt = None,
     ) -> None:
@@ -186,7 +185,7 @@ def register(app: typer.Typer) -> None:
                 overrides = [parse_override(t) for t in set_]
             except ValueError as exc:
                 raise _fail(f"--set: {exc}") from None
-            model = _load(workbook)
+            model = _load(workbook, region)
             frame = what_if(model, overrides, year)
         ref = model.dataset.reference_design
         if as_json:
@@ -210,6 +209,7 @@ def register(app: typer.Typer) -> None:
         = None,
         top: Annotated[int, typer.Option(help="Rows to show and plot.")] = 15,
         year: YearOpt = None,
+        region: RegionOpt = None,
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
             bad = [k for k in kinds if k not in KINDS]
             if bad:
                 raise _fail(f"--only: unknown kind {', '.join(map(repr, bad))}; choose from {', '.join(KINDS)}")
-            model = _load(workbook)
+            model = _load(workbook, region)
             model.check_designs([design])
             table = tornado(model, year, swing=swing, kinds=kinds)
         mine = table[table["design"] == design]
@@ -260,6 +260,7 @@ def register(app: typer.Typer) -> None:
         = "triangular",
         chunk: Annotated[int, typer.Option(help="Draws per engine call (bounds memory; whole blocks of 65,536).")] = 200_000,
         year: YearOpt = None,
+        region: RegionOpt = None,
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
@@ -277,7 +278,7 @@ def register(app: typer.Typer) -> None:
 
             from costmodel.analysis.montecarlo import monte_carlo
 
-            model = _load(workbook)
+            model = _load(workbook, region)
             model.parameters(year)  # a bad year fails before the progress bar appears
             columns = (TextColumn("Monte Carlo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -317,6 +318,7 @@ def register(app: typer.Typer) -> None:
         lo: Annotated[float | None, typer.Option(help="Low end of the search (default: prices from low/10, others 0.1x).")] = None,
         hi: Annotated[float | None, typer.Option(help="High end of the search (default: prices to 5x high, others 10x).")] = None,
         year: YearOpt = None,
+        region: RegionOpt = None,
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
@@ -327,7 +329,7 @@ def register(app: typer.Typer) -> None:
         with _BadInput():
             from costmodel.analysis.breakeven import break_even
 
-            model = _load(workbook)
+            model = _load(workbook, region)
             r = break_even(model, param, a, b, year, lo, hi)
         unit = _unit(model, param)
         if as_json:

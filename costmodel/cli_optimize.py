@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
         workbook: Annotated[Path | None, typer.Argument(help="Planner workbook (.xlsx); bundled data when omitted.",
                                                         show_default=False)] = None,
         design: Annotated[str, typer.Option("--design", "-d", help="Design to optimise.")] = "nfpp",
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Plant region (cn, de, hu, us, ...). Default: the "
+                                                                          "data's global.region.")] = None,
         target: Annotated[float, typer.Option(help="Final-year cost as a fraction of the base-year cost (0.5 = halve).")] = 0.5,
         start: Annotated[int, typer.Option(help="First year of the path.")] = 2026,
         by: Annotated[int, typer.Option("--by", help="Final year of the path.")] = 2028,
@@ -49,7 +51,7 @@ def register(app: typer.Typer) -> None:
             raise _fail("--target must be a fraction such as 0.5")
         if formulation not in ("auto", "exact", "pairwise"):
             raise _fail(f"--formulation must be auto, exact or pairwise, not {formulation!r}")
-        model, wb = _model(workbook)
+        model, wb = _model(workbook, region)
         model.check_designs([design])
         data = _optimizer_data(model, wb, design)
         try:

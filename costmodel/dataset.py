@@ -8,6 +8,7 @@ Tables (pandas DataFrames, one row per figure, each with source, date and status
     designs    design, parameter, value                 cell designs (long form)
     globals    name, value                              plant, finance, learning
     links      target, driver, coefficient, driver_ref  derived prices
+    regions    region, property, value                  plant locations (labour, power, capex, WACC, duty)
 
 ``validate_tables`` checks raw tables (from the packaged CSV files or from a workbook) and
 reports every problem at once, each located by a ``locate(table, row, column)`` callback
@@ -18,13 +19,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
 
 from costmodel.catalog import ParameterSpec, load_catalog, scope_specs
+from costmodel.engine.cost import design_stack
+from costmodel.engine.design import dense_density
+from costmodel.engine.formats import fit_problems
 from costmodel.engine.inputs import PriceLink, StaticData
 from costmodel.units import UnitError, parse_price_unit
 from costmodel.validation import InputError, Problem, parse_number
@@ -37,6 +41,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "designs": ("design", "parameter", "value"),
     "globals": ("name", "value"),
     "links": ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit"),
+    "regions": ("region", "property", "value"),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "prices": ("low", "high", "source", "date", "status"),
@@ -46,10 +51,13 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "designs": ("source", "date", "status"),
     "globals": ("source", "date", "status"),
     "links": ("source", "date", "status"),
+    "regions": ("unit", "source", "date", "status"),
 }
 STATUSES = ("sourced", "assumption", "derived", "physical")
 DIMENSIONS = ("mass", "area", "count", "energy")
 ROLES = ("cathode", "anode")
+DENSE_CATEGORIES = ("foil", "binder", "carbon")
+"""Item categories that need a true density (foil mass; coating porosity)."""
 SHARE_GROUPS = {
     "cathode formulation": ("cathode_active_fraction", "cathode_binder_fraction", "cathode_carbon_fraction"),
     "anode formulation": ("anode_active_fraction", "anode_binder_fraction", "anode_carbon_fraction"),
@@ -95,6 +103,32 @@ class Dataset:
     links: pd.DataFrame
     static: StaticData
     source: str = "bundled default data"
+    regions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["region", "property", "value"]))
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """Region names in table order."""
+        return tuple(dict.fromkeys(self.regions["region"]))
+
+    @property
+    def region(self) -> str:
+        """The plant's region (``global.region``)."""
+        row = self.globals.loc[self.globals["name"] == "region", "value"]
+        return str(row.iloc[0])
+
+    def with_region(self, region: str) -> Dataset:
+        """The same data with the plant in ``region`` (a row group of the Regions table).
+
+        Raises:
+            InputError: an unknown region, with the known ones.
+        """
+        if region not in self.region_names:
+            raise InputError([Problem("--region", f"unknown region {region!r}; available: {', '.join(self.region_names)} "
+                                                  "(or all, for run)")], self.source)
+        globals_ = self.globals.copy()
+        globals_.loc[globals_["name"] == "region", ["value", "source", "date", "status"]] = [region, "--region", "", ""]
+        return replace(self, globals=globals_)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -145,6 +179,11 @@ def _parameters(ds: Dataset, year: int) -> ParameterSet:
             choices[key] = r.value
         else:
             values[key] = float(r.value)
+    for r in ds.regions.itertuples():
+        if isinstance(r.value, str):
+            choices[f"region.{r.region}.{r.property}"] = r.value
+        else:
+            values[f"region.{r.region}.{r.property}"] = float(r.value)
     for r in ds.links.itertuples():
         values[f"link.{r.target}.coefficient"] = float(r.coefficient)
         values[f"link.{r.target}.driver_ref"] = float(r.driver_ref)
@@ -197,6 +236,8 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
         source: name of the input (file path) used in the error report.
     """
     ck = Checker(locate)
+    if raw.get("regions") is None:  # a workbook from before plant regions: the bundled Regions table
+        raw = {**raw, "regions": read_bundled_tables()["regions"]}
     for table, cols in REQUIRED.items():
         frame = raw.get(table)
         if frame is None:
@@ -213,12 +254,18 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
     prices = _check_prices(raw["prices"], items, fx, ck)
     materials = _check_materials(raw["materials"], items, ck)
     links = _check_links(raw["links"], items, ck)
-    globals_ = _check_globals(raw["globals"], ck)
+    regions = _check_regions(raw["regions"], ck)
+    globals_ = _check_globals(raw["globals"], ck, set(regions["region"]))
     designs = _check_designs(raw["designs"], items, materials, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
     static = _static(items, prices, links)
-    return Dataset(prices, fx, items, materials, designs, globals_, links, static, source)
+    labels = {(r.design, r.parameter): r.label for r in designs.itertuples()}
+    ds = Dataset(prices, fx, items, materials, designs.drop(columns="label"), globals_, links, static, source, regions)
+    warnings = _check_physics(ds, labels, ck)
+    if ck.problems:
+        raise InputError(ck.problems, source)
+    return replace(ds, warnings=tuple(warnings))
 
 
 def _rows(frame: pd.DataFrame):
@@ -254,8 +301,8 @@ def _check_items(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
         for col in ("density_g_cm3", "molar_mass_g_mol"):
             raw = r.get(col)
             rec[col] = math.nan if is_blank(raw) else ck.number("items", label, col, raw, positive=True)
-        if rec["category"] == "foil" and (rec["density_g_cm3"] is None or math.isnan(rec["density_g_cm3"])):
-            ck.add("items", label, "density_g_cm3", f"foil {item!r} needs a density (g/cm3)")
+        if rec["category"] in DENSE_CATEGORIES and (rec["density_g_cm3"] is None or math.isnan(rec["density_g_cm3"])):
+            ck.add("items", label, "density_g_cm3", f"{rec['category']} {item!r} needs a true density (g/cm3)")
         if rec["category"] == "salt" and (rec["molar_mass_g_mol"] is None or math.isnan(rec["molar_mass_g_mol"])):
             ck.add("items", label, "molar_mass_g_mol", f"salt {item!r} needs a molar mass (g/mol)")
         rows.append(rec)
@@ -424,14 +471,21 @@ def _check_links(frame: pd.DataFrame, items: pd.DataFrame, ck: Checker) -> pd.Da
     return out
 
 
-def _check_globals(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
+MOVED = {
+    "wacc": "the cost of capital now depends on the plant's region: set it in the Regions table (property wacc)",
+    "labour_ref_cny_per_kwh": "labour is now labour_hours_per_kwh times the region's labour cost per hour (Regions table)",
+}
+"""Parameters of earlier versions, with where they went."""
+
+
+def _check_globals(frame: pd.DataFrame, ck: Checker, regions: set[str] | None = None) -> pd.DataFrame:
     specs = {s.name: s for s in scope_specs("global")}
     rows, seen = {}, {}
     for label, r in _rows(frame):
         name = ck.text(r["name"])
         spec = specs.get(name)
         if spec is None:
-            ck.add("globals", label, "name", f"unknown parameter {name!r}")
+            ck.add("globals", label, "name", f"unknown parameter {name!r}" + (f": {MOVED[name]}" if name in MOVED else ""))
             continue
         if name in seen:
             ck.add("globals", label, "name", f"duplicate parameter {name!r}")
@@ -449,10 +503,88 @@ def _check_globals(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     total = sum(rows[n]["value"] for n in SHARE_GROUPS["conversion driver shares"] if n in rows)
     if abs(total - 1.0) > 1e-6:
         ck.add("globals", "", "", f"conversion driver shares sum to {total:g}; they must sum to 1")
-    for key in ("wacc", "margin_rate", "learning_rate"):
+    region = rows.get("region", {}).get("value")
+    if regions and region is not None and region not in regions:
+        ck.add("globals", seen.get("region", ""), "value",
+               f"unknown region {region!r}; expected one of {', '.join(sorted(regions))} (the Regions table)")
+    for key in ("margin_rate", "learning_rate", "building_share"):
         if key in rows and rows[key]["value"] >= 1:
             ck.add("globals", seen.get(key, ""), "value", f"{key} must be below 1")
     return pd.DataFrame(list(rows.values()), columns=["name", "value", "source", "date", "status"])
+
+
+def _check_regions(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
+    """Regions table (long form): every region needs every region property of the catalog, within bounds."""
+    specs = {s.name: s for s in scope_specs("region")}
+    rows, seen = [], set()
+    for label, r in _rows(frame):
+        region, prop = ck.text(r["region"]), ck.text(r["property"])
+        if not region:
+            ck.add("regions", label, "region", "expected a region name, found an empty cell")
+            continue
+        spec = specs.get(prop)
+        if spec is None:
+            ck.add("regions", label, "property", f"unknown region property {prop!r}; expected one of {', '.join(specs)}")
+            continue
+        if (region, prop) in seen:
+            ck.add("regions", label, "property", f"duplicate {prop} for region {region}")
+            continue
+        seen.add((region, prop))
+        value = _spec_value(spec, r["value"], "regions", label, ck)
+        if value is None:
+            continue
+        if spec.kind == "choice" and value not in spec.choices.split("|"):
+            ck.add("regions", label, "value", f"unknown {prop} {value!r} for region {region}; expected one of "
+                   f"{', '.join(spec.choices.split('|'))}")
+            continue
+        rows.append({"region": region, "property": prop, "value": value, "unit": ck.text(r.get("unit")) or spec.unit,
+                     **_provenance(r, "regions", label, ck)})
+    out = pd.DataFrame(rows, columns=["region", "property", "value", "unit", "source", "date", "status"])
+    for region, grp in out.groupby("region", sort=False):
+        have = set(grp["property"])
+        for spec in specs.values():
+            if spec.name not in have and not (spec.name == "currency_per_usd" and
+                                              (grp.loc[grp["property"] == "currency", "value"].isin(["CNY", "USD"])).any()):
+                ck.add("regions", "", "", f"region {region} has no {spec.name}")
+    if out.empty and not ck.problems:
+        ck.add("regions", "", "", "no regions given: at least the plant's region is needed")
+    return out
+
+
+def _check_physics(ds: Dataset, labels: Mapping[tuple[str, str], object], ck: Checker) -> list[str]:
+    """Cross-parameter physics of each design: coatings not denser than their solids, a format that fits its
+    dimensions; returns warnings (an electrolyte fill below the pore volume)."""
+    pset = ds.parameters(ds.years[0])
+    v, c = pset.values, pset.choices
+    warnings = []
+    for design in ds.design_names:
+        def where(param: str, design: str = design) -> object:
+            return labels.get((design, param), "")
+
+        d = {k.split(".", 2)[2]: x for k, x in v.items() if k.startswith(f"design.{design}.")}
+        ch = {k.split(".", 2)[2]: x for k, x in c.items() if k.startswith(f"design.{design}.")}
+        for side, material in (("cathode", ch["cathode_material"]), ("anode", ch["anode_material"])):
+            fractions = [d[f"{side}_{part}_fraction"] for part in ("active", "binder", "carbon")]
+            rho = [v[f"material.{material}.true_density_g_cm3"], ds.static.density[ch[f"{side}_binder"]],
+                   ds.static.density[ch["conductive_carbon"]]]
+            dense = dense_density(fractions, rho)
+            if d[f"{side}_density_g_cm3"] >= dense:
+                ck.add("designs", where(f"{side}_density_g_cm3"), "value",
+                       f"design {design}: {side} coating density {d[f'{side}_density_g_cm3']:g} g/cm3 is not below the "
+                       f"density of its solids without pores ({dense:.3g} g/cm3 from {material} {rho[0]:g}, binder "
+                       f"{rho[1]:g}, carbon {rho[2]:g} g/cm3): the porosity would be zero or negative")
+        for param, message in fit_problems(ch["cell_format"], d):
+            ck.add("designs", where(param), "value", f"design {design} ({ch['cell_format']}): {message}")
+        if ck.problems or d["electrolyte_fill_g_ah"] <= 0:
+            continue
+        stack = design_stack({**v, f"design.{design}.electrolyte_fill_g_ah": 0.0, f"design.{design}.electrolyte_fill_factor": 1.0},
+                             c, design, ds.static)
+        pores_g_ah = float(stack.electrolyte / stack.ah * 1000.0)
+        if d["electrolyte_fill_g_ah"] < pores_g_ah:
+            warnings.append(f"{ck.locate('designs', where('electrolyte_fill_g_ah'), 'value')}: design {design}: electrolyte fill "
+                            f"{d['electrolyte_fill_g_ah']:g} g/Ah is below the pore volume of its electrodes and separator "
+                            f"({pores_g_ah:.2f} g/Ah): the cell would not be wetted")
+    return warnings
 
 
 def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck: Checker):
@@ -534,18 +666,17 @@ def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataF
         rows.extend(entry[s] for s in specs if s in entry)
     if not values and not ck.problems:
         ck.add("designs", "", "", "no designs given")
-    out = pd.DataFrame(rows, columns=["design", "parameter", "value", "label", "source", "date", "status"])
-    return out.drop(columns="label")
+    return pd.DataFrame(rows, columns=["design", "parameter", "value", "label", "source", "date", "status"])
 
 
 def _static(items: pd.DataFrame, prices: pd.DataFrame, links: pd.DataFrame) -> StaticData:
     units = {r.item: parse_price_unit(r.unit) for r in prices.drop_duplicates("item").itertuples()}
-    foil = {r.item: float(r.density_g_cm3) for r in items.itertuples() if r.category == "foil"}
+    density = {r.item: float(r.density_g_cm3) for r in items.itertuples() if r.category in DENSE_CATEGORIES}
     molar = {r.item: float(r.molar_mass_g_mol) for r in items.itertuples() if r.category == "salt"}
     return StaticData(
         price_units=units,
         categories=dict(zip(items["item"], items["category"])),
-        foil_density=foil,
+        density=density,
         molar_mass=molar,
         links=tuple(PriceLink(r.target, r.driver, parse_price_unit(r.driver_ref_unit)) for r in links.itertuples()),
     )
@@ -553,7 +684,8 @@ def _static(items: pd.DataFrame, prices: pd.DataFrame, links: pd.DataFrame) -> S
 
 # ----------------------------------------------------------------------------- bundled data
 
-DATA_FILES = {"prices": "prices", "fx": "fx", "items": "items", "materials": "materials", "designs": "designs", "links": "price_links"}
+DATA_FILES = {"prices": "prices", "fx": "fx", "items": "items", "materials": "materials", "designs": "designs", "links": "price_links",
+              "regions": "regions"}
 
 
 def read_bundled_tables() -> dict[str, pd.DataFrame]:

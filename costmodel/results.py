@@ -25,7 +25,8 @@ class Results:
         masses: scenario, design, year, part, value, unit (kg/kWh).
         metrics: scenario, design, year, metric, value, unit.
         bom: scenario, design, year, component, item, quantity, quantity_unit, price_usd, yield,
-            usd_per_kwh (quantity × price_usd / yield), the material lines behind ``costs``.
+            usd_per_kwh (quantity × price_usd: the net line; the scrap of the material, quantity / yield − quantity,
+            is in the scrap components), the material lines behind ``costs``.
         fx: scenario, year, cny_per_usd.
         reference: the design others are compared with.
     """
@@ -93,7 +94,7 @@ def build_results(
             masses.append((scenario, design, year, part, float(np.asarray(arr).reshape(-1)[0]), "kg/kWh"))
         for comp, (item, qty, qunit, price, yld) in res.bom.items():
             q, p, y = (float(np.asarray(a).reshape(-1)[0]) for a in (qty, price, yld))
-            bom.append((scenario, design, year, comp, item, q, qunit, p, y, q * p / y))
+            bom.append((scenario, design, year, comp, item, q, qunit, p, y, q * p))
         for m, unit in METRICS.items():
             metrics.append((scenario, design, year, m, float(np.asarray(res.metrics[m]).reshape(-1)[0]), unit))
     return Results(

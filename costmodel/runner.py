@@ -42,6 +42,22 @@ def pick_scenarios(available: Mapping[str, Scenario], names: Iterable[str] | Non
     return tuple(pool[n] for n in dict.fromkeys(wanted))
 
 
+def in_regions(scenarios: Iterable[Scenario], regions: Iterable[str], suffix: bool) -> tuple[Scenario, ...]:
+    """Each scenario with the plant in each region (a ``global.region`` override added last).
+
+    Args:
+        suffix: name the copies ``<scenario>@<region>`` (to compare regions side by side); else keep the names.
+    """
+    from costmodel.scenario import parse_override
+
+    out = []
+    for sc in scenarios:
+        for region in regions:
+            name = f"{sc.name}@{region}" if suffix else sc.name
+            out.append(Scenario(name, f"{sc.description} (plant in {region})", (*sc.overrides, parse_override(f"global.region={region}"))))
+    return tuple(out)
+
+
 def run_scenarios(
     model: Model, scenarios: Iterable[Scenario], years: Iterable[int] | None = None, designs: Iterable[str] | None = None
 ) -> ScenarioRun:

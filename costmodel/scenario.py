@@ -34,6 +34,7 @@ from typing import Literal
 
 from costmodel.catalog import ParameterSpec, load_catalog
 from costmodel.dataset import ParameterSet
+from costmodel.engine.formats import FORMAT_PARAMETERS, fit_problems
 from costmodel.validation import InputError, Problem, parse_number
 
 Op = Literal["set", "pct", "mul"]
@@ -168,10 +169,10 @@ def _number(text: str) -> float | None:
 
 
 def _spec(name: str) -> ParameterSpec | None:
-    """Catalog spec of a flat name: design.<d>.<p>, material.<m>.<p> or global.<p>."""
+    """Catalog spec of a flat name: design.<d>.<p>, material.<m>.<p>, region.<r>.<p> or global.<p>."""
     parts = name.split(".")
     catalog = load_catalog()
-    if parts[0] in ("design", "material") and len(parts) == 3:
+    if parts[0] in ("design", "material", "region") and len(parts) == 3:
         return catalog.get((parts[0], parts[2]))
     if parts[0] == "global" and len(parts) == 2:
         return catalog.get(("global", parts[1]))
@@ -235,9 +236,27 @@ def apply_overrides(
         for name in targets:
             if msg := _apply_one(name, o, values, choices, pset.designs):
                 problems.append(Problem(where, f"{o.text}: {msg}"))
+    if not problems:
+        problems += _geometry_problems(pset, values, choices, where)
     if problems:
         raise InputError(problems, where)
     return values, choices
+
+
+def _geometry_problems(pset: ParameterSet, values: Mapping[str, float], choices: Mapping[str, str], where: str) -> list[Problem]:
+    """A design whose changed format or dimensions can no longer hold an electrode stack."""
+    out = []
+    for design in pset.designs:
+        prefix = f"design.{design}."
+        fmt = choices.get(f"{prefix}cell_format")
+        if fmt is None:
+            continue
+        keys = (f"{prefix}{p}" for p in (*FORMAT_PARAMETERS.get(fmt, ()), "cell_format"))
+        if all(values.get(k) == pset.values.get(k) and choices.get(k) == pset.choices.get(k) for k in keys):
+            continue  # unchanged: checked with the data
+        d = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+        out += [Problem(where, f"design {design} ({fmt}): {msg}") for _, msg in fit_problems(fmt, d)]
+    return out
 
 
 def _check_choice(name: str, value: str, values: Mapping[str, float], designs: Sequence[str]) -> str | None:
@@ -254,6 +273,10 @@ def _check_choice(name: str, value: str, values: Mapping[str, float], designs: S
         known = sorted(k.removeprefix("price.") for k in values if k.startswith("price."))
         if value not in known:
             return f"unknown item {value!r} for {name}: there is no price.{value}{_hint(value, known)}"
+    elif kind == "regions":
+        known = sorted({k.split(".")[1] for k in values if k.startswith("region.")})
+        if value not in known:
+            return f"unknown region {value!r} for {name}; expected one of {', '.join(known)}"
     elif kind == "designs":
         if value not in designs:
             return f"unknown design {value!r} for {name}; expected one of {', '.join(designs)}"

@@ -62,10 +62,9 @@ def test_anode_capacity_rise_lowers_cost(design, factor):
 def test_scaling_every_price_and_conversion_cost_scales_the_total(k):
     scaled = dict(PSET.values)
     for name in scaled:
-        # every price, the price-link reference prices, and the reference plant's capex and labour
-        if name.startswith("price.") or name.endswith(".driver_ref") or name in (
+        # every price, the price-link reference prices, the reference plant's capex and every region's labour and power
+        if name.startswith("price.") or name.endswith((".driver_ref", ".labour_per_h", ".electricity_per_kwh")) or name in (
             "global.capex_ref_cny_per_kwh_yr",
-            "global.labour_ref_cny_per_kwh",
         ):
             scaled[name] = scaled[name] * k
     out = totals(scaled)

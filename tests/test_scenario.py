@@ -367,10 +367,10 @@ def test_additive_shock_doubles_vc_and_fec_for_sodium_and_lfp():
     shock = _run("additive_shock")
     fx = PSET.values["fx.cny_per_usd"]
     for d in ("nfpp", "lfp"):
-        # VC and FEC double, DTD does not: the rise is electrolyte kg x (f_fec p_fec + f_vc p_vc) / yield
+        # VC and FEC double, DTD does not: the rise is electrolyte kg x (f_fec p_fec + f_vc p_vc) (the net line)
         line = BASE.bom.query("design == @d and component == 'electrolyte_additives'").iloc[0]
         f = {a: PSET.values[f"design.{d}.additive_{a}_fraction"] for a in ("fec", "vc")}
-        rise = line["quantity"] * sum(f[a] * PSET.values[f"price.{a}"] / fx / 1000 for a in f) / line["yield"]
+        rise = line["quantity"] * sum(f[a] * PSET.values[f"price.{a}"] / fx / 1000 for a in f)
         got = _comp(shock, d, "electrolyte_additives") - _comp(BASE, d, "electrolyte_additives")
         assert got == pytest.approx(rise, rel=1e-12)
     # with no DTD in the blend the additives component doubles exactly

@@ -11,16 +11,20 @@ from costmodel.catalog import load_catalog
 from costmodel.model import Model
 
 KEY_DESIGN_PARAMS: tuple[str, ...] = (
-    "cathode_loading_mg_cm2", "electrolyte_fill_g_ah", "np_ratio", "packing_efficiency", "cell_yield", "electrode_yield",
-    "assembly_yield", "utilisation", "plant_capacity_gwh", "cumulative_output_gwh", "learning_share", "housing_mass_kg",
+    "cathode_loading_mg_cm2", "cathode_density_g_cm3", "electrolyte_fill_factor", "np_ratio", "stack_fill", "cell_yield",
+    "electrode_yield", "assembly_yield", "utilisation", "plant_capacity_gwh", "cumulative_output_gwh", "learning_share",
+    "cell_extras_kg", "cathode_solvent_recovery",
 )
 """Design and plant parameters swung by the sensitivity analysis (``design.<d>.<name>``, per design)."""
 
 KEY_GLOBALS: tuple[str, ...] = (
-    "global.capex_ref_cny_per_kwh_yr", "global.labour_ref_cny_per_kwh", "global.wacc", "global.learning_rate",
+    "global.capex_ref_cny_per_kwh_yr", "global.labour_hours_per_kwh", "global.learning_rate",
     "global.process_energy_kwh_per_kwh", "global.capex_scale_exponent", "global.sga_rate", "fx.cny_per_usd",
 )
 """Plant, finance, learning and FX parameters swung by the sensitivity analysis (shared by all designs)."""
+
+KEY_REGION_PARAMS: tuple[str, ...] = ("labour_per_h", "electricity_per_kwh", "wacc", "capex_multiplier")
+"""Figures of the plant's region swung by the sensitivity analysis (``region.<r>.<name>``)."""
 
 
 def price_ranges(model: Model, year: int) -> pd.DataFrame:
@@ -44,6 +48,8 @@ def design_inputs(design: str, values: Mapping[str, float], choices: Mapping[str
     aam = choices[f"design.{design}.anode_material"]
     names = [f"material.{cam}.capacity_ah_kg", f"material.{cam}.voltage_v", f"material.{aam}.capacity_ah_kg", f"material.{aam}.ice"]
     names += [f"design.{design}.{p}" for p in KEY_DESIGN_PARAMS]
+    region = choices.get("global.region")
+    names += [f"region.{region}.{p}" for p in KEY_REGION_PARAMS]
     names += list(KEY_GLOBALS)
     return [n for n in names if n in values]
 
@@ -51,7 +57,7 @@ def design_inputs(design: str, values: Mapping[str, float], choices: Mapping[str
 def bounds(name: str) -> tuple[float, float]:
     """Allowed range of a flat numeric parameter: its catalog bounds; prices and FX must stay positive."""
     parts = name.split(".")
-    if parts[0] in ("design", "material") and len(parts) == 3:
+    if parts[0] in ("design", "material", "region") and len(parts) == 3:
         spec = load_catalog().get((parts[0], parts[2]))
     elif parts[0] == "global" and len(parts) == 2:
         spec = load_catalog().get(("global", parts[1]))

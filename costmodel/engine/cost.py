@@ -1,11 +1,16 @@
-"""Cell cost of one design: bill of materials + conversion, yield, overhead and margin.
+"""Cell cost of one design: bill of materials + conversion, scrap, overhead and margin.
 
-Cost per kWh of good cells (base currency USD/kWh):
-    materials   Σ_i mass_i × price_i / yield_i
-    conversion  capital, maintenance, labour, energy, plant overhead (see manufacturing)
-    yield_loss  (materials + conversion) × (1 / cell_yield − 1)
-    sga         rate × (materials + conversion + yield_loss)
-    margin      price − cost with price = cost / (1 − margin_rate)
+Cost per kWh of good cells (base currency USD/kWh), with E the electrode lines and A the
+assembly lines (separator, electrolyte, housing) of the bill of materials at net quantities:
+    materials        Σ_i mass_i × price_i (net: what ends up in a good cell)
+    scrap_electrode  E × (1 / electrode_yield − 1)
+    scrap_assembly   (E / electrode_yield + A) × (1 / assembly_yield − 1)
+    import_duty      duty rate of the plant's region × gross materials
+                     (gross = (E / electrode_yield + A) / assembly_yield)
+    conversion       capital, maintenance, labour, energy, plant overhead (see manufacturing)
+    scrap_formation  (gross materials + duty + conversion) × (1 / cell_yield − 1)
+    sga              rate × everything above
+    margin           price − cost with price = cost / (1 − margin_rate)
 """
 
 from __future__ import annotations
@@ -15,18 +20,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.engine.design import CellBuild, build_cell
+from costmodel.engine.design import CellBuild, Stack, build_cell, build_stack
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS, electrolyte_price
+from costmodel.engine.formats import housing
 from costmodel.engine.inputs import PriceBook, StaticData, design_view
 from costmodel.engine.manufacturing import conversion_cost, driver_ratio, learning_factor
+from costmodel.engine.region import region_inputs
 
 COMPONENTS: dict[str, str] = {
     "cathode_active": "materials",
     "cathode_binder": "materials",
     "cathode_carbon": "materials",
+    "cathode_solvent": "materials",
     "anode_active": "materials",
     "anode_binder": "materials",
     "anode_carbon": "materials",
+    "anode_solvent": "materials",
     "cathode_foil": "materials",
     "anode_foil": "materials",
     "separator": "materials",
@@ -35,24 +44,38 @@ COMPONENTS: dict[str, str] = {
     "electrolyte_additives": "materials",
     "electrolyte_blending": "materials",
     "housing": "materials",
+    "import_duty": "materials",
     "capital": "manufacturing",
     "maintenance": "manufacturing",
     "labour": "manufacturing",
     "energy": "manufacturing",
     "plant_overhead": "manufacturing",
-    "yield_loss": "yield",
+    "scrap_electrode": "scrap",
+    "scrap_assembly": "scrap",
+    "scrap_formation": "scrap",
     "sga": "overhead",
     "margin": "margin",
 }
 """Cost components in report order, with their category."""
+
+ELECTRODE_LINES = ("cathode_active", "cathode_binder", "cathode_carbon", "cathode_solvent", "anode_active", "anode_binder",
+                   "anode_carbon", "anode_solvent", "cathode_foil", "anode_foil")
+"""Bill-of-materials lines consumed in electrode making (scrapped at the electrode yield, then at assembly)."""
+
+MATERIAL_SCRAP = ("scrap_electrode", "scrap_assembly", "import_duty")
+"""Components that scale with the bill of materials alone (with the BOM lines: the gross material cost)."""
 
 METRICS: dict[str, str] = {
     "wh_per_kg": "Wh/kg",
     "wh_per_l": "Wh/L",
     "cell_wh": "Wh",
     "cell_ah": "Ah",
+    "cell_mass_kg": "kg",
     "cells_per_kwh": "1/kWh",
     "cathode_area_m2": "m2/kWh",
+    "electrolyte_g_ah": "g/Ah",
+    "cathode_porosity": "-",
+    "anode_porosity": "-",
     "electrolyte_price": "USD/kg",
     "conversion_ratio": "-",
     "learning_factor": "-",
@@ -69,9 +92,10 @@ class DesignCost:
         components: component → USD/kWh.
         masses: part → kg/kWh.
         metrics: metric → value (units in ``METRICS``).
-        bom: material component → (priced item, quantity per kWh, quantity unit, price in USD
-            per quantity unit, yield); component = quantity × price / yield. Electrolyte lines
-            are priced per kg of electrolyte (salt, solvent, additive shares of its price).
+        bom: material component → (priced item, net quantity per kWh, quantity unit, price in USD
+            per quantity unit, material yield); component = quantity × price, the material bought
+            is quantity / yield (its scrap is in the scrap components). Electrolyte lines are
+            priced per kg of electrolyte (salt, solvent, additive shares of its price).
     """
 
     components: dict[str, np.ndarray]
@@ -83,6 +107,49 @@ class DesignCost:
     def total(self) -> np.ndarray:
         """Total cost or price (USD/kWh)."""
         return sum(self.components.values())
+
+    @property
+    def gross_materials(self) -> np.ndarray:
+        """Materials bought per kWh of good assembled cells, duty included (USD/kWh): BOM lines plus material scrap."""
+        return sum(self.components[k] for k in (*self.bom, *MATERIAL_SCRAP))
+
+
+def design_stack(values: Mapping[str, object], choices: Mapping[str, str], design: str, static: StaticData) -> Stack:
+    """The electrode stack of ``design`` per kWh (masses, areas, pores, electrolyte), from flat parameters."""
+    d = design_view(values, design)
+    c = {k[len(f"design.{design}.") :]: v for k, v in choices.items() if k.startswith(f"design.{design}.")}
+    cam, aam = c["cathode_material"], c["anode_material"]
+    voltage = values[f"material.{cam}.voltage_v"]
+    return build_stack(
+        voltage_v=voltage,
+        cathode_capacity_ah_kg=values[f"material.{cam}.capacity_ah_kg"],
+        anode_capacity_ah_kg=values[f"material.{aam}.capacity_ah_kg"],
+        anode_ice=values[f"material.{aam}.ice"],
+        np_ratio=d["np_ratio"],
+        cathode_fractions=(d["cathode_active_fraction"], d["cathode_binder_fraction"], d["cathode_carbon_fraction"]),
+        anode_fractions=(d["anode_active_fraction"], d["anode_binder_fraction"], d["anode_carbon_fraction"]),
+        cathode_true_densities=(values[f"material.{cam}.true_density_g_cm3"], static.density[c["cathode_binder"]],
+                                static.density[c["conductive_carbon"]]),
+        anode_true_densities=(values[f"material.{aam}.true_density_g_cm3"], static.density[c["anode_binder"]],
+                              static.density[c["conductive_carbon"]]),
+        cathode_loading_mg_cm2=d["cathode_loading_mg_cm2"],
+        cathode_density_g_cm3=d["cathode_density_g_cm3"],
+        anode_density_g_cm3=d["anode_density_g_cm3"],
+        anode_overhang=d["anode_overhang"],
+        separator_overhang=d["separator_overhang"],
+        cathode_foil_margin=d["cathode_foil_margin"],
+        anode_foil_margin=d["anode_foil_margin"],
+        cathode_foil_um=d["cathode_foil_um"],
+        anode_foil_um=d["anode_foil_um"],
+        cathode_foil_density_g_cm3=static.density[c["cathode_foil"]],
+        anode_foil_density_g_cm3=static.density[c["anode_foil"]],
+        separator_um=d["separator_um"],
+        separator_g_m2=d["separator_g_m2"],
+        separator_porosity=d["separator_porosity"],
+        electrolyte_density_g_cm3=d["electrolyte_density_g_cm3"],
+        electrolyte_fill_factor=d["electrolyte_fill_factor"],
+        electrolyte_fill_g_ah=d["electrolyte_fill_g_ah"],
+    )
 
 
 def evaluate_design(
@@ -110,36 +177,9 @@ def evaluate_design(
         return values[f"global.{name}"]
 
     cam, aam = c["cathode_material"], c["anode_material"]
-    cell_volume_l = d["cell_length_mm"] * d["cell_thickness_mm"] * d["cell_height_mm"] * 1e-6
-    build: CellBuild = build_cell(
-        voltage_v=values[f"material.{cam}.voltage_v"],
-        cathode_capacity_ah_kg=values[f"material.{cam}.capacity_ah_kg"],
-        anode_capacity_ah_kg=values[f"material.{aam}.capacity_ah_kg"],
-        anode_ice=values[f"material.{aam}.ice"],
-        np_ratio=d["np_ratio"],
-        cathode_active_fraction=d["cathode_active_fraction"],
-        cathode_binder_fraction=d["cathode_binder_fraction"],
-        cathode_carbon_fraction=d["cathode_carbon_fraction"],
-        anode_active_fraction=d["anode_active_fraction"],
-        anode_binder_fraction=d["anode_binder_fraction"],
-        anode_carbon_fraction=d["anode_carbon_fraction"],
-        cathode_loading_mg_cm2=d["cathode_loading_mg_cm2"],
-        cathode_density_g_cm3=d["cathode_density_g_cm3"],
-        anode_density_g_cm3=d["anode_density_g_cm3"],
-        anode_overhang=d["anode_overhang"],
-        separator_overhang=d["separator_overhang"],
-        foil_margin=d["foil_margin"],
-        cathode_foil_um=d["cathode_foil_um"],
-        anode_foil_um=d["anode_foil_um"],
-        cathode_foil_density_g_cm3=static.foil_density[c["cathode_foil"]],
-        anode_foil_density_g_cm3=static.foil_density[c["anode_foil"]],
-        separator_um=d["separator_um"],
-        separator_g_m2=d["separator_g_m2"],
-        electrolyte_fill_g_ah=d["electrolyte_fill_g_ah"],
-        packing_efficiency=d["packing_efficiency"],
-        cell_volume_l=cell_volume_l,
-        housing_mass_kg=d["housing_mass_kg"],
-    )
+    voltage = values[f"material.{cam}.voltage_v"]
+    stack = design_stack(values, choices, design, static)
+    build: CellBuild = build_cell(stack, housing(c["cell_format"], d), d["stack_fill"])
     ely = electrolyte_price(
         salt_price=price[c["salt"]],
         salt_molar_mass_g_mol=static.molar_mass[c["salt"]],
@@ -152,30 +192,44 @@ def evaluate_design(
         blending_price=price["electrolyte_blending"],
     )
 
-    ey, ay = d["electrode_yield"], d["assembly_yield"]
-    # bill of materials: component -> (priced item, quantity per kWh, quantity unit, USD per unit, yield)
+    ey, ay, cy = d["electrode_yield"], d["assembly_yield"], d["cell_yield"]
+    eay = ey * ay
+    # solvent lost per kWh: coating × kg solvent per kg coating × (1 − recovery)
+    c_solvent = stack.cathode_coating * d["cathode_solvent_kg_per_kg"] * (1.0 - d["cathode_solvent_recovery"])
+    a_solvent = stack.anode_coating * d["anode_solvent_kg_per_kg"] * (1.0 - d["anode_solvent_recovery"])
+    # bill of materials: component -> (priced item, net quantity per kWh, quantity unit, USD per unit, material yield);
+    # the line is quantity × price, the material bought is quantity / yield
     bom = {
-        "cathode_active": (cam, build.cathode_active, "kg", price[cam], ey),
-        "cathode_binder": (c["cathode_binder"], build.cathode_binder, "kg", price[c["cathode_binder"]], ey),
-        "cathode_carbon": (c["conductive_carbon"], build.cathode_carbon, "kg", price[c["conductive_carbon"]], ey),
-        "anode_active": (aam, build.anode_active, "kg", price[aam], ey),
-        "anode_binder": (c["anode_binder"], build.anode_binder, "kg", price[c["anode_binder"]], ey),
-        "anode_carbon": (c["conductive_carbon"], build.anode_carbon, "kg", price[c["conductive_carbon"]], ey),
-        "cathode_foil": (c["cathode_foil"], build.cathode_foil, "kg", price[c["cathode_foil"]], ey),
-        "anode_foil": (c["anode_foil"], build.anode_foil, "kg", price[c["anode_foil"]], ey),
-        "separator": (c["separator"], build.separator_m2, "m2", price[c["separator"]], ay),
-        "electrolyte_salt": (c["salt"], build.electrolyte, "kg", ely.salt, ay),
-        "electrolyte_solvents": ("solvents", build.electrolyte, "kg", ely.solvents, ay),
-        "electrolyte_additives": ("additives", build.electrolyte, "kg", ely.additives, ay),
-        "electrolyte_blending": ("electrolyte_blending", build.electrolyte, "kg", ely.blending, ay),
+        "cathode_active": (cam, stack.cathode_active, "kg", price[cam], eay),
+        "cathode_binder": (c["cathode_binder"], stack.cathode_binder, "kg", price[c["cathode_binder"]], eay),
+        "cathode_carbon": (c["conductive_carbon"], stack.cathode_carbon, "kg", price[c["conductive_carbon"]], eay),
+        "cathode_solvent": (c["cathode_solvent"], c_solvent, "kg", price[c["cathode_solvent"]], eay),
+        "anode_active": (aam, stack.anode_active, "kg", price[aam], eay),
+        "anode_binder": (c["anode_binder"], stack.anode_binder, "kg", price[c["anode_binder"]], eay),
+        "anode_carbon": (c["conductive_carbon"], stack.anode_carbon, "kg", price[c["conductive_carbon"]], eay),
+        "anode_solvent": (c["anode_solvent"], a_solvent, "kg", price[c["anode_solvent"]], eay),
+        "cathode_foil": (c["cathode_foil"], stack.cathode_foil, "kg", price[c["cathode_foil"]], eay),
+        "anode_foil": (c["anode_foil"], stack.anode_foil, "kg", price[c["anode_foil"]], eay),
+        "separator": (c["separator"], stack.separator_m2, "m2", price[c["separator"]], ay),
+        "electrolyte_salt": (c["salt"], stack.electrolyte, "kg", ely.salt, ay),
+        "electrolyte_solvents": ("solvents", stack.electrolyte, "kg", ely.solvents, ay),
+        "electrolyte_additives": ("additives", stack.electrolyte, "kg", ely.additives, ay),
+        "electrolyte_blending": ("electrolyte_blending", stack.electrolyte, "kg", ely.blending, ay),
         "housing": (c["housing"], build.cells_per_kwh, "cell", price[c["housing"]], ay),
     }
-    materials = {name: qty * unit_price / yld for name, (_, qty, _, unit_price, yld) in bom.items()}
+    components = {name: qty * unit_price for name, (_, qty, _, unit_price, _) in bom.items()}
+    electrode = sum(components[k] for k in ELECTRODE_LINES)
+    assembly = sum(v for k, v in components.items() if k not in ELECTRODE_LINES)
+    components["scrap_electrode"] = electrode * (1.0 / ey - 1.0)
+    components["scrap_assembly"] = (electrode / ey + assembly) * (1.0 / ay - 1.0)
+    gross = (electrode / ey + assembly) / ay
+    region = region_inputs(values, choices, choices["global.region"])
+    components["import_duty"] = gross * region.duty_rate
 
     ratio = driver_ratio(
-        area_m2=build.cathode_area_m2,
+        area_m2=stack.cathode_area_m2,
         cells=build.cells_per_kwh,
-        ah=build.ah,
+        ah=stack.ah,
         ref_area_m2=g("ref_area_m2_per_kwh"),
         ref_cells=g("ref_cells_per_kwh"),
         ref_ah=g("ref_ah_per_kwh"),
@@ -183,6 +237,7 @@ def evaluate_design(
         share_cells=g("driver_share_cells"),
         share_ah=g("driver_share_ah"),
         share_fixed=g("driver_share_fixed"),
+        cells_exponent=g("cell_count_exponent"),
     )
     learning = learning_factor(d["cumulative_output_gwh"], g("learning_ref_cumulative_gwh"), g("learning_rate"), d["learning_share"],
                                g("learning_floor"))
@@ -190,24 +245,23 @@ def evaluate_design(
         ratio=ratio,
         plant_gwh=d["plant_capacity_gwh"],
         utilisation=d["utilisation"],
-        capex_ref_per_kwh_yr=g("capex_ref_cny_per_kwh_yr") / fx,
+        capex_ref_per_kwh_yr=g("capex_ref_cny_per_kwh_yr") / fx * region.capex_multiplier,
         ref_plant_gwh=g("capex_ref_plant_gwh"),
         capex_exponent=g("capex_scale_exponent"),
-        wacc=g("wacc"),
+        wacc=region.wacc,
         life_years=g("plant_life_years"),
         maintenance_rate=g("maintenance_rate"),
-        labour_ref_per_kwh=g("labour_ref_cny_per_kwh") / fx,
+        labour_ref_per_kwh=g("labour_hours_per_kwh") * region.labour_per_h,
         labour_exponent=g("labour_scale_exponent"),
         energy_kwh_per_kwh=g("process_energy_kwh_per_kwh"),
-        electricity_price=price["electricity"],
+        electricity_price=region.electricity,
         overhead_rate=g("plant_overhead_rate"),
         learning=learning,
     )
-    components = dict(materials)
     components.update(conv.components())
-    direct = sum(components.values())
-    components["yield_loss"] = direct * (1.0 / d["cell_yield"] - 1.0)
-    cost = direct + components["yield_loss"]
+    direct = gross + components["import_duty"] + sum(conv.components().values())
+    components["scrap_formation"] = direct * (1.0 / cy - 1.0)
+    cost = direct + components["scrap_formation"]
     components["sga"] = cost * g("sga_rate")
     cost = cost + components["sga"]
     margin_rate = g("margin_rate")
@@ -218,13 +272,17 @@ def evaluate_design(
         "wh_per_kg": build.wh_per_kg,
         "wh_per_l": build.wh_per_l,
         "cell_wh": build.cell_wh,
-        "cell_ah": build.cell_wh / values[f"material.{cam}.voltage_v"],
+        "cell_ah": build.cell_wh / voltage,
+        "cell_mass_kg": build.total_mass * build.cell_wh / 1000.0,
         "cells_per_kwh": build.cells_per_kwh,
-        "cathode_area_m2": build.cathode_area_m2,
+        "cathode_area_m2": stack.cathode_area_m2,
+        "electrolyte_g_ah": build.electrolyte_g_ah,
+        "cathode_porosity": stack.cathode_porosity,
+        "anode_porosity": stack.anode_porosity,
         "electrolyte_price": ely.total,
         "conversion_ratio": ratio,
         "learning_factor": learning,
-        "anode_loading_mg_cm2": build.anode_loading_mg_cm2,
+        "anode_loading_mg_cm2": stack.anode_loading_mg_cm2,
     }
 
     def full(a):

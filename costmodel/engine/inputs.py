@@ -40,14 +40,14 @@ class StaticData:
     Attributes:
         price_units: item → its quoted price unit.
         categories: item → category (cathode, anode, salt, solvent, ...).
-        foil_density: foil item → density (g/cm³).
+        density: item → true density (g/cm³) of foils, binders and conductive carbons.
         molar_mass: salt item → molar mass (g/mol).
         links: price links in dependency order (a driver is resolved before its targets).
     """
 
     price_units: Mapping[str, PriceUnit]
     categories: Mapping[str, str]
-    foil_density: Mapping[str, float]
+    density: Mapping[str, float]
     molar_mass: Mapping[str, float]
     links: tuple[PriceLink, ...] = field(default_factory=tuple)
 

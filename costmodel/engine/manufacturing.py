@@ -41,14 +41,17 @@ def driver_ratio(
     share_cells,
     share_ah,
     share_fixed,
+    cells_exponent=1.0,
 ):
     """Conversion-effort ratio of a design to the reference plant's cell (-).
 
-    r = s_area × A/A_ref + s_cells × n/n_ref + s_Ah × Ah/Ah_ref + s_fixed, with the shares
+    r = s_area × A/A_ref + s_cells × (n/n_ref)^p + s_Ah × Ah/Ah_ref + s_fixed, with the shares
     summing to 1, so the reference design has r = 1. A in m² coated cathode area per kWh,
-    n cells per kWh, Ah per kWh.
+    n cells per kWh, Ah per kWh; p < 1 because equipment handling more, smaller cells per year
+    runs faster per cell (process-rate scaling of equipment cost).
     """
-    return share_area * area_m2 / ref_area_m2 + share_cells * cells / ref_cells + share_ah * ah / ref_ah + share_fixed
+    return (share_area * area_m2 / ref_area_m2 + share_cells * (cells / ref_cells) ** cells_exponent + share_ah * ah / ref_ah
+            + share_fixed)
 
 
 def scale_factor(plant_gwh, ref_plant_gwh, exponent):

@@ -32,11 +32,15 @@ LONG_SHEETS: tuple[SheetSpec, ...] = (
               ("item", "dimension", "category")),
     SheetSpec("Materials", "materials", ("material", "role", "property", "value", "source", "date", "status"),
               ("material", "role", "property", "value")),
+    SheetSpec("Regions", "regions", ("region", "property", "value", "unit", "source", "date", "status"),
+              ("region", "property", "value")),
     SheetSpec("Plant", "globals", ("name", "value", "unit", "description", "source", "date", "status"), ("name", "value")),
     SheetSpec("Price links", "links",
               ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit", "source", "date", "status"),
               ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit")),
 )
+OPTIONAL_TABLES: tuple[str, ...] = ("regions",)
+"""Long tables a workbook may leave out: the bundled table is used (workbooks from before plant regions)."""
 DESIGNS_SHEET = "Designs"
 DESIGN_FIXED_COLUMNS: tuple[str, ...] = ("parameter", "unit", "description")
 DESIGN_SOURCES_SHEET = "Design sources"

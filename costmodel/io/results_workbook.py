@@ -1,6 +1,6 @@
 """The results workbook: summary, component breakdown with native charts, masses, inputs, provenance.
 
-Material-cost lines and totals are live Excel formulas (quantity × price / yield on the BOM sheet,
+Material-cost lines and totals are live Excel formulas (quantity × price on the BOM sheet,
 INDEX/MATCH from Components into BOM and FX, SUMIFS for totals) that carry the engine's numbers as
 cached values, so a planner can trace and tweak them in Excel, and any spreadsheet that recalculates
 (LibreOffice in the tests) gets the engine's numbers back. Only INDEX/MATCH/SUMIFS/IFERROR are used.
@@ -20,7 +20,7 @@ from costmodel.io.atomic import atomic_path, write_frame
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
-CHART_COLOURS = {"materials": "#4472C4", "manufacturing": "#ED7D31", "yield": "#A5A5A5", "overhead": "#FFC000", "margin": "#70AD47"}
+CHART_COLOURS = {"materials": "#4472C4", "manufacturing": "#ED7D31", "scrap": "#A5A5A5", "overhead": "#FFC000", "margin": "#70AD47"}
 
 
 def _key(*parts: object) -> str:
@@ -108,7 +108,8 @@ class _Writer:
         cols = ["scenario", "design", "year", "component", "item", "quantity", "quantity_unit", "price_usd", "yield",
                 "usd_per_kwh", "key", "quoted price (Inputs)", "quoted unit"]
         self._header(ws, cols, {10: 40})
-        ws.write_comment(0, 9, "= quantity (per kWh) x price (USD per quantity unit) / yield")
+        ws.write_comment(0, 9, "= quantity (net, per kWh) x price (USD per quantity unit); what is lost at the yield is in the scrap "
+                               "components")
         ws.write_comment(0, 11, "The item's price as quoted in the inputs snapshot (before unit conversion and price links)")
         snap = self._snapshot_index()
         for i, r in enumerate(self.r.bom.rename(columns={"yield": "yld"}).itertuples(), start=1):
@@ -122,7 +123,7 @@ class _Writer:
             ws.write_string(i, 6, str(r.quantity_unit))
             ws.write_number(i, 7, float(r.price_usd), self.num)
             ws.write_number(i, 8, float(r.yld), self.num)
-            ws.write_formula(i, 9, f"=F{row}*H{row}/I{row}", self.usd, float(r.usd_per_kwh))
+            ws.write_formula(i, 9, f"=F{row}*H{row}", self.usd, float(r.usd_per_kwh))
             ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
             quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
             if quoted is not None:
@@ -155,7 +156,7 @@ class _Writer:
         self.n_components = len(usd)
 
     def _totals(self) -> pd.DataFrame:
-        """Engine totals recomputed the way the sheet computes them (BOM lines as quantity x price / yield)."""
+        """Engine totals recomputed the way the sheet computes them (BOM lines as quantity x price)."""
         usd = self.r.costs[self.r.costs["unit"] == "USD/kWh"].copy()
         bom = {(b.scenario, b.design, b.year, b.component): b.usd_per_kwh for b in self.r.bom.itertuples()}
         usd["value"] = [bom.get((r.scenario, r.design, r.year, r.component), r.value) for r in usd.itertuples()]

@@ -29,6 +29,7 @@ from costmodel.io.layout import (
     DESIGNS_SHEET,
     LONG_SHEETS,
     OPTIMIZER_SHEETS,
+    OPTIONAL_TABLES,
     SCENARIO_COLUMNS,
     SCENARIOS_SHEET,
     column_letter,
@@ -178,7 +179,8 @@ def read_workbook(path: str | Path) -> WorkbookInput:
     for spec in LONG_SHEETS:
         sheet_of[spec.table] = spec.sheet
         if spec.sheet not in sheets.values:
-            problems.append(Problem(path.name, f"sheet {spec.sheet!r} is missing"))
+            if spec.table not in OPTIONAL_TABLES:
+                problems.append(Problem(path.name, f"sheet {spec.sheet!r} is missing"))
             continue
         frame, cols = _long_frame(sheets.values[spec.sheet], spec.sheet, spec.columns, problems)
         raw[spec.table], letters[spec.table] = frame, cols

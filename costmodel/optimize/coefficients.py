@@ -2,12 +2,13 @@
 
 At a point of the decision space (one alternative per lever group and route family) and in year t,
 with the plant at the reference size and learning switched off, the engine gives
-    YM   materials × Y, USD/kWh            (Y: cell yield, SG&A and margin multiplier, -)
+    YM   gross materials × Y, USD/kWh      (BOM lines, electrode and assembly scrap, import duty;
+                                           Y: formation yield, SG&A and margin multiplier, -)
     YA   (capital + maintenance) × overhead × Y, USD/kWh at the reference plant size
     YB   labour × overhead × Y, USD/kWh at the reference plant size
     YE   energy × overhead × Y, USD/kWh
     Y    the multiplier itself (for supplier price premiums)
-    mass:<item>  active-material mass of each supplied item, kg/kWh divided by the electrode yield
+    mass:<item>  active-material mass of each supplied item, kg/kWh divided by its material yield
 and its cost at plant size P and mid-year cumulative output x is exactly
     YM + (YA s_c(P) + YB s_l(P) + YE) × LF(x),   s(P) = (P / P_ref)^(exponent − 1),
     LF(x) = 1 − φ + φ max((x / x_ref)^(−b), floor).
@@ -170,7 +171,7 @@ def evaluate_points(model: Model, data: OptimizerData, sp: Space, year: int, poi
         res = model.evaluate_arrays(values, choices, [d])[d]
         c = {k: np.broadcast_to(np.asarray(v, dtype=float), (len(idx),)) for k, v in res.components.items()}
         over = 1.0 + np.asarray(values["global.plant_overhead_rate"], dtype=float)
-        materials = sum(c[k] for k in res.bom)
+        materials = np.broadcast_to(np.asarray(res.gross_materials, dtype=float), (len(idx),))
         a_, b_, e_ = (c["capital"] + c["maintenance"]) * over, c["labour"] * over, c["energy"] * over
         total = np.broadcast_to(np.asarray(res.total, dtype=float), (len(idx),))
         y = total / (materials + a_ + b_ + e_)
