@@ -17,10 +17,12 @@ from costmodel import Model
 
 
 def draws(values: dict[str, float], n: int, seed: int, design: str) -> dict[str, np.ndarray]:
-    """Every price and key design inputs drawn uniformly within ±30 % / ±10 % of the base."""
+    """Every price and key design inputs (loading, coating density, electrolyte fill, cell height: geometry
+    is vectorized too) drawn uniformly within ±30 % / ±10 % of the base."""
     rng = np.random.default_rng(seed)
     keys = [k for k in values if k.startswith("price.")]
-    keys += [f"design.{design}.{p}" for p in ("cathode_loading_mg_cm2", "electrolyte_fill_g_ah", "utilisation", "plant_capacity_gwh")]
+    keys += [f"design.{design}.{p}" for p in ("cathode_loading_mg_cm2", "cathode_density_g_cm3", "electrolyte_fill_factor", "cell_height_mm",
+                                             "utilisation", "plant_capacity_gwh")]
     out = {}
     for k in keys:
         width = 0.3 if k.startswith("price.") else 0.1

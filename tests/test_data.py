@@ -9,10 +9,10 @@ DS = load_default()
 STATUSES = {"sourced", "assumption", "derived", "physical"}
 
 
-@pytest.mark.parametrize("table", ["prices", "fx", "materials", "links", "globals"])
+@pytest.mark.parametrize("table", ["prices", "fx", "materials", "links", "globals", "regions"])
 def test_every_figure_has_source_date_and_status(table):
     frame = getattr(DS, table)
-    if table == "globals":  # choices (reference_design) are not figures
+    if table in ("globals", "regions"):  # choices and names (reference_design, currency) are not figures
         frame = frame[frame["value"].map(lambda v: isinstance(v, float))]
     for row in frame.itertuples():
         assert row.status in STATUSES, (table, row)

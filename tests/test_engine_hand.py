@@ -51,6 +51,7 @@ DESIGN = {
     "separator_porosity": 0.5,
     "electrolyte_fill_factor": 1.25,
     "electrolyte_fill_g_ah": 0.0,
+    "free_volume_fill": 0.0,
     "electrolyte_density_g_cm3": 1.25,
     "salt_molarity_mol_l": 1.0,
     "solvent_ec_share": 0.25,
@@ -157,10 +158,12 @@ CHOICES = {
 # porosity: cathode 1 − 2.5 × (0.8/5 + 0.1/2 + 0.1/2) = 0.35 of 3.125/2.5 = 1.25 L -> 0.4375 L of pores
 #           anode 1 − 1.25 × (0.8/2 + 0.1/2 + 0.1/2) = 0.375 of 1.875/1.25 = 1.5 L -> 0.5625 L
 #           separator 0.5 × 0.36 = 0.18 L; pores 1.18 L × fill 1.25 × 1.25 kg/L = 1.84375 kg electrolyte
-# stack volume 1.25 + 1.5 + (12.5 + 15) × 10 µm + 0.36 = 3.385 L/kWh
+# stack: every layer spans the separator footprint 12.5 × 1.2 = 15 m² per cathode sheet; cathode 2 × 50 µm
+# (1.25 L over 25 m²), anode 2 × 50 µm (1.5 L over 30 m²), foils 10 + 10 µm, separators 2 × 12 µm:
+# 15 m² × (100 + 100 + 20 + 24) µm = 3.66 L/kWh
 # can: 100 × 50 × 198 − 98 × 48 × 197 = 63,312 mm³, lid 10,000 mm³ -> 73,312 mm³ × 2 g/cm³ = 0.146624 kg + 0.05
-# cavity (98 − 1)(48 − 1)(198 − 1 − 17) = 820,620 mm³; cell = 0.82062 L × 0.9 / 3.385 L/kWh
-CELL_WH = 0.82062 * 0.9 / 3.385 * 1000  # 218.1855 Wh
+# cavity (98 − 1)(48 − 1)(198 − 1 − 17) = 820,620 mm³; cell = 0.82062 L × 0.9 / 3.66 L/kWh
+CELL_WH = 0.82062 * 0.9 / 3.66 * 1000  # 201.79 Wh
 CELLS = 1000 / CELL_WH
 HOUSING = (63_312 + 10_000) * 2.0e-6 + 0.05  # 0.196624 kg per cell
 
@@ -221,6 +224,15 @@ def test_fill_override_replaces_the_pore_volume():
     v["design.t.electrolyte_fill_g_ah"] = 2.0
     r = evaluate_design(v, choices(), "t", STATIC)
     assert r.masses["electrolyte"] == pytest.approx(0.5, rel=1e-12)  # 2 g/Ah × 250 Ah
+
+
+def test_free_volume_takes_electrolyte():
+    v = values()
+    v["design.t.free_volume_fill"] = 0.5
+    r = evaluate_design(v, choices(), "t", STATIC)
+    # free volume 3.66 × (1/0.9 − 1) = 0.40667 L/kWh, half of it flooded: + 0.5 × 0.40667 × 1.25 kg
+    assert r.masses["electrolyte"] == pytest.approx(1.84375 + 0.5 * 3.66 * (1 / 0.9 - 1) * 1.25, rel=1e-12)
+    assert float(r.metrics["cell_wh"]) == pytest.approx(CELL_WH, rel=1e-12)
 
 
 def test_cost_components_by_hand():
@@ -285,12 +297,12 @@ def test_cylindrical_cell_by_hand():
     # tube π/4 (400 − 361) × 70 + bottom and cap π/4 × 400 × (0.5 + 1.0) = (682.5 + 150) π mm³ × 8 g/cm³
     assert float(h.housing_kg) == pytest.approx(832.5 * math.pi * 8e-6 + 0.01, rel=1e-12)
     assert float(h.outer_l) == pytest.approx(7000 * math.pi * 1e-6, rel=1e-12)
-    # the same cell through the engine: energy = cavity × fill / 3.385 L/kWh
+    # the same cell through the engine: energy = cavity × fill / 3.66 L/kWh
     d = {**DESIGN, "cell_height_mm": 70, "can_wall_mm": 0.5, "can_density_g_cm3": 8.0, "lid_mm": 1.0, "clearance_mm": 0.25,
          "headspace_mm": 5.5, "cell_extras_kg": 0.01}
     v = {**values(), **{f"design.t.{k}": float(x) for k, x in d.items()}}
     r = evaluate_design(v, choices(cell_format="cylindrical"), "t", STATIC)
-    wh = 5332 * math.pi * 1e-6 * 0.9 / 3.385 * 1000
+    wh = 5332 * math.pi * 1e-6 * 0.9 / 3.66 * 1000
     assert float(r.metrics["cell_wh"]) == pytest.approx(wh, rel=1e-12)
     assert float(r.metrics["wh_per_l"]) == pytest.approx(wh / (7000 * math.pi * 1e-6), rel=1e-12)
     assert float(r.masses["housing"]) == pytest.approx((832.5 * math.pi * 8e-6 + 0.01) * 1000 / wh, rel=1e-12)

@@ -2,7 +2,7 @@
 
 Players are the inputs that differ between A and B, grouped: every ``price.<item>``, FX rate,
 global and choice on its own; the numeric ``design.<d>.*`` parameters of a design as one group,
-likewise ``material.<m>.*`` and ``link.<target>.*`` (``group=False`` keeps every parameter on its
+likewise ``material.<m>.*``, ``region.<r>.*`` and ``link.<target>.*`` (``group=False`` keeps every parameter on its
 own). The value of a coalition S is the cost with S's inputs taken from B and the others from A,
 so the parts add up to cost(B) − cost(A).
 
@@ -63,7 +63,7 @@ class Attribution:
 
 def _group_key(name: str, is_choice: bool, group: bool) -> str:
     parts = name.split(".")
-    if group and not is_choice and parts[0] in ("design", "material", "link") and len(parts) == 3:
+    if group and not is_choice and parts[0] in ("design", "material", "region", "link") and len(parts) == 3:
         return f"{parts[0]}.{parts[1]}.*"
     return name
 

@@ -149,6 +149,8 @@ def design_stack(values: Mapping[str, object], choices: Mapping[str, str], desig
         electrolyte_density_g_cm3=d["electrolyte_density_g_cm3"],
         electrolyte_fill_factor=d["electrolyte_fill_factor"],
         electrolyte_fill_g_ah=d["electrolyte_fill_g_ah"],
+        stack_fill=d["stack_fill"],
+        free_volume_fill=d["free_volume_fill"],
     )
 
 

@@ -135,6 +135,8 @@ def build_stack(
     electrolyte_density_g_cm3,
     electrolyte_fill_factor,
     electrolyte_fill_g_ah,
+    stack_fill=1.0,
+    free_volume_fill=0.0,
 ) -> Stack:
     """Masses, areas, volumes and pores of the electrode stack, per kWh.
 
@@ -149,13 +151,17 @@ def build_stack(
         foil mass = area × thickness × density.
       - separator area = A_c × (1 + separator overhang) (two layers per cathode sheet).
       - coating volume = mass / calendered density; porosity ε = 1 − ρ Σ w_i / ρ_i.
-      - pores = ε_c V_c + ε_a V_a + ε_s × separator volume; electrolyte = fill factor × pores
-        × electrolyte density, unless a fill in g/Ah is given (> 0): then fill × Ah / 1000.
-      - stack volume = coatings + coated foil + separator (the uncoated foil margin sits in the
-        headspace as tabs).
+      - pores = ε_c V_c + ε_a V_a + ε_s × separator volume; the cavity's free volume (not taken
+        by the layers) = stack volume × (1 / stack fill − 1); electrolyte = (fill factor × pores
+        + free-volume fill × free volume) × electrolyte density, unless a fill in g/Ah is given
+        (> 0): then fill × Ah / 1000.
+      - stack volume: the roll or stack is as wide as its separator, so every layer occupies the
+        separator's footprint A_c / 2 × (1 + separator overhang) at its own thickness (coating
+        thickness = volume / coated area); the uncoated foil margin sits in the headspace as tabs.
 
     Units: capacities Ah/kg, loading mg/cm² (dry coating per side), densities g/cm³
-    (= kg/L), thicknesses µm, separator g/m², fill g/Ah (0: from the pores).
+    (= kg/L), thicknesses µm, separator g/m², fill g/Ah (0: from the pores); stack fill (share
+    of the cavity the layers occupy) and free-volume fill (share of the rest flooded) are (-).
     Fractions are (active, binder, carbon) mass fractions of the dry coating; true densities in
     the same order.
     """
@@ -180,9 +186,13 @@ def build_stack(
     eps_c = coating_porosity(cathode_density_g_cm3, cathode_fractions, cathode_true_densities)
     eps_a = coating_porosity(anode_density_g_cm3, anode_fractions, anode_true_densities)
     pores = eps_c * v_c + eps_a * v_a + separator_porosity * v_sep
-    from_pores = electrolyte_fill_factor * pores * electrolyte_density_g_cm3
+    # the roll (or stack) is as wide as its separator: each cathode-anode pair occupies the separator's footprint
+    # (c_area / 2 × (1 + separator overhang)) times its layer thicknesses; the anode is spread over a_area
+    footprint = 1.0 + separator_overhang
+    stack_l = footprint * (v_c + v_a * c_area / a_area + c_area / 2.0 * (cathode_foil_um + anode_foil_um) * 1e-3) + v_sep
+    free_l = stack_l * (1.0 / stack_fill - 1.0)
+    from_pores = (electrolyte_fill_factor * pores + free_volume_fill * free_l) * electrolyte_density_g_cm3
     electrolyte = np.where(np.asarray(electrolyte_fill_g_ah) > 0, electrolyte_fill_g_ah * ah * 1e-3, from_pores)
-    stack_l = v_c + v_a + (c_area / 2.0 * cathode_foil_um + a_area / 2.0 * anode_foil_um) * 1e-3 + v_sep
     return Stack(
         ah=ah * np.ones_like(stack_l),
         cathode_active=cam,

@@ -206,6 +206,11 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
                 s = catalog[("global", row.name)]
                 ws.write_comment(i, 0, f"{s.description}\nUnit: {s.unit or '-'}; bounds [{s.lower:g}, {s.upper:g}]",
                                  {"x_scale": 2, "y_scale": 1.5})
+        if spec.table == "regions":
+            for i, row in enumerate(frame.itertuples(index=False), start=1):
+                s = catalog[("region", row.property)]
+                bounds = f"; bounds [{s.lower:g}, {s.upper:g}]" if s.kind == "number" else ""
+                ws.write_comment(i, 1, f"{s.description}\nUnit: {s.unit or '-'}{bounds}", {"x_scale": 2, "y_scale": 1.5})
         if spec.table == "items":
             for i, row in enumerate(frame.itertuples(index=False), start=1):
                 ws.write_comment(i, 0, str(row.description), {"x_scale": 2})

@@ -135,6 +135,10 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
         return m.route[r, j - 1] if j else (1.0 if incumbent.get(route[r].family) == r else 0.0)
 
     m.entering = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] >= m.route[r, j] - was(r, j))
+    # enter = route AND NOT was exactly, so no solver can leave a switching cost on a route it does not enter
+    # (HiGHS's persistent interface returned spurious entries at zero cost in phase 1 and kept them as optimal)
+    m.entered_only = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] <= m.route[r, j])
+    m.entered_new = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] <= 1 - was(r, j))
     for j, y in enumerate(years):
         blocked = [("lever", n) for n in lever_names if earliest[n] > y]
         blocked += [("route", r) for r in route_names if route[r].earliest > y and incumbent.get(route[r].family) != r]

@@ -15,8 +15,8 @@ import pandas as pd
 from costmodel.model import Model
 from costmodel.optimize.data import read_default_tables
 
-PARAMS = ("cathode_loading_mg_cm2", "electrolyte_fill_g_ah", "cathode_foil_um", "anode_foil_um", "separator_um",
-          "housing_mass_kg", "foil_margin", "separator_overhang", "anode_overhang", "np_ratio")
+PARAMS = ("cathode_loading_mg_cm2", "electrolyte_fill_factor", "cathode_foil_um", "anode_foil_um", "separator_um",
+          "cell_extras_kg", "cathode_foil_margin", "separator_overhang", "anode_overhang", "np_ratio")
 
 
 def large_tables(groups: int = 10, suppliers: int = 50, start: int = 2026, years: int = 10) -> dict[str, pd.DataFrame]:
