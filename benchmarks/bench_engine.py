@@ -21,8 +21,8 @@ def draws(values: dict[str, float], n: int, seed: int, design: str) -> dict[str,
     is vectorized too) drawn uniformly within ±30 % / ±10 % of the base."""
     rng = np.random.default_rng(seed)
     keys = [k for k in values if k.startswith("price.")]
-    keys += [f"design.{design}.{p}" for p in ("cathode_loading_mg_cm2", "cathode_density_g_cm3", "electrolyte_fill_factor", "cell_height_mm",
-                                             "utilisation", "plant_capacity_gwh")]
+    keys += [f"design.{design}.{p}" for p in ("cathode_loading_mg_cm2", "cathode_density_g_cm3", "electrolyte_fill_factor",
+                                             "cell_height_mm", "utilisation", "plant_capacity_gwh")]
     out = {}
     for k in keys:
         width = 0.3 if k.startswith("price.") else 0.1
