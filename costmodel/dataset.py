@@ -416,7 +416,7 @@ def _check_materials(frame: pd.DataFrame, items: pd.DataFrame, ck: Checker) -> p
         if value is not None:
             rows.append({"material": mat, "role": role, "property": prop, "value": value, **_provenance(r, "materials", label, ck)})
     out = pd.DataFrame(rows, columns=["material", "role", "property", "value", "source", "date", "status"])
-    needed = {"cathode": ("capacity_ah_kg", "voltage_v"), "anode": ("capacity_ah_kg", "ice")}
+    needed = {"cathode": ("capacity_ah_kg", "voltage_v", "true_density_g_cm3"), "anode": ("capacity_ah_kg", "ice", "true_density_g_cm3")}
     for (mat, role), grp in out.groupby(["material", "role"]):
         for prop in needed[role]:
             if prop not in set(grp["property"]):

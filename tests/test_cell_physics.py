@@ -291,3 +291,13 @@ def test_regions_sheet_errors_name_the_cell(template, tmp_path, capsys):
     book.save(path)
     code, _, err = cli(["validate", str(path)], capsys)
     assert code == 2 and f"Regions!C{row}" in err and "wacc" in err
+
+
+def test_a_material_without_true_density_is_reported_not_a_traceback():
+    from costmodel.dataset import read_bundled_tables, validate_tables
+
+    raw = read_bundled_tables()
+    m = raw["materials"]
+    raw["materials"] = m[~((m["material"] == "pw") & (m["property"] == "true_density_g_cm3"))]
+    with pytest.raises(InputError, match="cathode pw has no true_density_g_cm3"):
+        validate_tables(raw)
