@@ -8,17 +8,18 @@ that ``costmodel --help`` starts fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from costmodel.cli_common import EXIT_BAD_INPUT, App, check_output, check_workbook_arg, json_text, stdout_console
+
 if TYPE_CHECKING:
     from costmodel.results import Results
 
-app = typer.Typer(
+app = App(
     name="costmodel",
     help="Bottom-up cost of sodium-ion (NFPP, O3, Prussian white) and LFP reference cells: what each cell costs, and why.",
     no_args_is_help=True,
@@ -26,23 +27,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-EXIT_BAD_INPUT = 2
-
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of prices and FX (default: the first year in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 DesignOpt = Annotated[list[str] | None, typer.Option("--design", "-d", help="Design(s) to show (repeatable; default all).")]
 
 
 def _stdout():
-    from rich.console import Console
-
-    return Console(file=sys.stdout, width=max(100, Console().width))
-
-
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` on stderr and return an exit with the bad-input code."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+    return stdout_console(100)
 
 
 WorkbookArg = Annotated[
@@ -56,6 +47,7 @@ ScenarioFileOpt = Annotated[
     list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios (see scenarios/).")
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write a results workbook (.xlsx) to this new file.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file (--out, --png).")]
 
 
 def _model(workbook: Path | None = None):
@@ -64,6 +56,7 @@ def _model(workbook: Path | None = None):
 
     if workbook is None:
         return Model(), None
+    check_workbook_arg(workbook)
     from costmodel.io.workbook import read_workbook
 
     wb = read_workbook(workbook)
@@ -117,11 +110,13 @@ def run(
     year: YearOpt = None,
     design: DesignOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost of every design: USD/kWh, CNY/Wh, Wh/kg, gap to the reference (LFP) and top components."""
     from costmodel.runner import pick_scenarios, run_scenarios
 
+    check_output(out, ".xlsx", force, protect=workbook)
     model, wb = _model(workbook)
     chosen = pick_scenarios(_scenarios(wb, scenario_file), scenario, model.dataset.source)
     run_ = run_scenarios(model, chosen, [year] if year else None, design)
@@ -129,19 +124,13 @@ def run(
     if out is not None:
         _write_results(out, model, run_, wb, workbook, "run")
     if as_json:
-        typer.echo(json.dumps({"source": model.dataset.source, "results": records}, indent=2))
+        typer.echo(json_text({"source": model.dataset.source, "results": records}))
         return
     _print_summary(model, run_.results, records)
 
 
 def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: str) -> None:
     out = Path(out)
-    if workbook is not None and out.resolve() == Path(workbook).resolve():
-        raise fail(f"--out {out} is the input workbook; results are written to a new file, never the input")
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"--out {out}: the results file must end in .xlsx")
-    if not out.parent.exists():
-        raise fail(f"--out {out}: folder {out.parent} does not exist")
     from costmodel.io.results_workbook import write_results_workbook
     from costmodel.runner import provenance, scenario_frame
 
@@ -164,7 +153,8 @@ def _print_summary(model, results: Results, records: list[dict]) -> None:
                           ("Wh/L", "right"), (f"gap to {results.reference}", "right"), ("top cost components (USD/kWh)", "left")):
             table.add_column(col, justify=just)
         for r in rows:
-            gap = "reference" if r["design"] == r["reference"] else f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)"
+            gap = ("reference" if r["design"] == r["reference"] else
+                   f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)" if r["gap_usd_per_kwh"] == r["gap_usd_per_kwh"] else "n/a")
             top = ", ".join(f"{c['component']} {c['usd_per_kwh']:.1f}" for c in r["top_components"])
             table.add_row(f"{r['design']}\n[dim]{labels.get(r['design'], '')}[/dim]", f"{r['usd_per_kwh']:.2f}",
                           f"{r['cny_per_wh']:.3f}", f"{r['wh_per_kg']:.0f}", f"{r['wh_per_l']:.0f}", gap, top)
@@ -182,12 +172,7 @@ def template(
     from costmodel.runner import scenario_frame
     from costmodel.scenario import default_scenarios
 
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"{out}: the workbook must end in .xlsx")
-    if out.exists() and not force:
-        raise fail(f"{out} exists; pass --force to replace it")
-    if not out.parent.exists():
-        raise fail(f"folder {out.parent} does not exist")
+    check_output(out, ".xlsx", force, option="")
     write_template(out, load_default(), scenario_frame(default_scenarios().values()))
     typer.echo(f"base workbook written to {out}", err=True)
 
@@ -252,7 +237,7 @@ def breakdown(
     metrics = {r.metric: {"value": r.value, "unit": r.unit} for r in results.metrics.itertuples()}
     if as_json:
         typer.echo(
-            json.dumps(
+            json_text(
                 {
                     "design": design,
                     "year": int(usd["year"].iloc[0]),
@@ -261,8 +246,7 @@ def breakdown(
                     "components": rows,
                     "masses_kg_per_kwh": masses,
                     "metrics": metrics,
-                },
-                indent=2,
+                }
             )
         )
         return

