@@ -116,7 +116,7 @@ class Heartbeat:
     the process's stdout and stderr while they run.
     """
 
-    def __init__(self, name: str, interval: float = 15.0, quiet_for: float = 2.0) -> None:
+    def __init__(self, name: str, interval: float = 15.0, quiet_for: float = 5.0) -> None:
         import threading
         import time
 

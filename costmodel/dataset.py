@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -95,6 +95,7 @@ class Dataset:
     links: pd.DataFrame
     static: StaticData
     source: str = "bundled default data"
+    _psets: dict[int, ParameterSet] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -123,7 +124,10 @@ class Dataset:
                 [Problem("year", f"{year} is not in the data; available years: {', '.join(map(str, self.years))}")],
                 self.source,
             )
-        return _parameters(self, year)
+        if year not in self._psets:  # built once per year (the tables are never changed after validation)
+            self._psets[year] = _parameters(self, year)
+        p = self._psets[year]
+        return ParameterSet(p.year, dict(p.values), dict(p.choices), p.designs)
 
 
 def _parameters(ds: Dataset, year: int) -> ParameterSet:
@@ -500,6 +504,7 @@ def _allowed(spec: ParameterSpec, items: pd.DataFrame, materials: pd.DataFrame, 
 def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     specs = {s.name: s for s in scope_specs("design")}
     values: dict[str, dict[str, dict]] = {}
+    allowed_of: dict[str, set[str]] = {}  # the allowed values of a choice list, computed once
     for label, r in _rows(frame):
         design, param = ck.text(r["design"]), ck.text(r["parameter"])
         if not design:
@@ -517,7 +522,9 @@ def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataF
         if value is None:
             continue
         if spec.kind == "choice":
-            allowed = _allowed(spec, items, materials, set())
+            if spec.choices not in allowed_of:
+                allowed_of[spec.choices] = _allowed(spec, items, materials, set())
+            allowed = allowed_of[spec.choices]
             if value not in allowed:
                 expected = ", ".join(sorted(allowed))
                 ck.add("designs", label, "value", f"unknown {param} {value!r} for design {design}; expected one of {expected}")

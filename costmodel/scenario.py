@@ -271,11 +271,12 @@ def check_scenarios(scenarios: Iterable[Scenario], pset_of: Callable[[int], Para
         InputError: every problem of every scenario.
     """
     years = tuple(years)
+    psets = {year: pset_of(year) for year in years}
     found: dict[Problem, list[int]] = {}
     for sc in scenarios:
         for year in years:
             try:
-                apply_overrides(pset_of(year), sc.overrides, where=f"scenario {sc.name}")
+                apply_overrides(psets[year], sc.overrides, where=f"scenario {sc.name}")
             except InputError as exc:
                 for p in exc.problems:
                     found.setdefault(p, []).append(year)

@@ -20,21 +20,24 @@ def entries(data: bytes) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-def pack(parts: dict[str, bytes]) -> bytes:
-    """A zip package of ``parts`` (deflated)."""
+def pack(parts: dict[str, bytes], compress: bool = True) -> bytes:
+    """A zip package of ``parts`` (deflated, or stored when ``compress`` is False)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
     return buf.getvalue()
 
 
 def sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
-    """Sheet title → worksheet entry."""
-    rels = dict(re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', parts["xl/_rels/workbook.xml.rels"]))
-    rels.update({k: v for v, k in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', parts["xl/_rels/workbook.xml.rels"])})
+    """Sheet title → worksheet entry (only the sheets whose entries can be found: a broken package gives fewer)."""
+    rel_xml, book = parts.get("xl/_rels/workbook.xml.rels", b""), parts.get("xl/workbook.xml", b"")
+    rels = dict(re.findall(rb'Id="([^"]+)"[^>]*?Target="([^"]+)"', rel_xml))
+    rels.update({k: v for v, k in re.findall(rb'Target="([^"]+)"[^>]*?Id="([^"]+)"', rel_xml)})
     out = {}
-    for name, rid in re.findall(rb'<sheet name="([^"]+)"[^>]*?r:id="([^"]+)"', parts["xl/workbook.xml"]):
+    for name, rid in re.findall(rb'<sheet name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
+        if rid not in rels:
+            continue
         target = rels[rid].decode()
         out[name.decode()] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     return out

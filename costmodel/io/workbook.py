@@ -108,6 +108,8 @@ class _Sheets:
             raise InputError([_cannot_read(path, exc)], str(path)) from None
         try:
             for ws in wb.worksheets:
+                if ws.title not in TABLE_SHEETS:
+                    continue  # the Guide and the hidden Lists are never read
                 try:
                     ws.reset_dimensions()  # rows as stored: a forged <dimension> cannot pad every row
                     self.values[ws.title] = [tuple(r) for r in ws.iter_rows(values_only=True)]
@@ -126,7 +128,7 @@ class _Sheets:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
             try:
                 for ws in wb.worksheets:
-                    if ws.title not in with_formulas:
+                    if ws.title not in with_formulas or ws.title not in TABLE_SHEETS:
                         continue
                     ws.reset_dimensions()
                     cached = self.values.get(ws.title, [])
