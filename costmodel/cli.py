@@ -8,25 +8,24 @@ that ``costmodel --help`` starts fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from costmodel.cli_common import EXIT_BAD_INPUT, App, check_output, json_text, load_model, stdout_console
+
 if TYPE_CHECKING:
     from costmodel.results import Results
 
-app = typer.Typer(
+app = App(
     name="costmodel",
     help="Bottom-up cost of sodium-ion (NFPP, O3, Prussian white) and LFP reference cells: what each cell costs, and why.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-EXIT_BAD_INPUT = 2
 
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of prices and FX (default: the first year in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
@@ -36,15 +35,7 @@ RegionOpt = Annotated[str | None, typer.Option("--region", "-r", help="Plant reg
 
 
 def _stdout():
-    from rich.console import Console
-
-    return Console(file=sys.stdout, width=max(100, Console().width))
-
-
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` on stderr and return an exit with the bad-input code."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+    return stdout_console(100)
 
 
 WorkbookArg = Annotated[
@@ -58,24 +49,7 @@ ScenarioFileOpt = Annotated[
     list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios (see scenarios/).")
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write a results workbook (.xlsx) to this new file.")]
-
-
-def _model(workbook: Path | None = None, region: str | None = None):
-    """The model on the bundled data, or on a validated workbook (with its input record); the plant in ``region``."""
-    from costmodel.dataset import load_default
-    from costmodel.model import Model
-
-    wb = None
-    if workbook is None:
-        dataset = load_default()
-    else:
-        from costmodel.io.workbook import read_workbook
-
-        wb = read_workbook(workbook)
-        dataset = wb.dataset
-    for warning in dataset.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    return Model(dataset.with_region(region) if region else dataset), wb
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file (--out, --png).")]
 
 
 def _scenarios(wb, files: list[Path] | None) -> dict:
@@ -128,12 +102,14 @@ def run(
                                                                       "Regions table), or 'all' to compare every region side by "
                                                                       "side. Default: the data's global.region.")] = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost of every design: USD/kWh, CNY/Wh, Wh/kg, gap to the reference (LFP) and top components."""
     from costmodel.runner import in_regions, pick_scenarios, run_scenarios
 
-    model, wb = _model(workbook, None if region == "all" else region)
+    check_output(out, ".xlsx", force, protect=workbook)
+    model, wb = load_model(workbook, None if region == "all" else region)
     chosen = pick_scenarios(_scenarios(wb, scenario_file), scenario, model.dataset.source)
     regions = model.dataset.region_names if region == "all" else (model.dataset.region,)
     if region == "all":
@@ -145,7 +121,7 @@ def run(
     if out is not None:
         _write_results(out, model, run_, wb, workbook, "run")
     if as_json:
-        typer.echo(json.dumps({"source": model.dataset.source, "results": records}, indent=2))
+        typer.echo(json_text({"source": model.dataset.source, "results": records}))
         return
     if region == "all":
         _print_regions(model, records, regions)
@@ -190,12 +166,6 @@ def _region_names(model) -> dict[str, str]:
 
 def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: str) -> None:
     out = Path(out)
-    if workbook is not None and out.resolve() == Path(workbook).resolve():
-        raise fail(f"--out {out} is the input workbook; results are written to a new file, never the input")
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"--out {out}: the results file must end in .xlsx")
-    if not out.parent.exists():
-        raise fail(f"--out {out}: folder {out.parent} does not exist")
     from costmodel.io.results_workbook import write_results_workbook
     from costmodel.runner import provenance, scenario_frame
 
@@ -218,7 +188,8 @@ def _print_summary(model, results: Results, records: list[dict]) -> None:
                           ("Wh/L", "right"), (f"gap to {results.reference}", "right"), ("top cost components (USD/kWh)", "left")):
             table.add_column(col, justify=just)
         for r in rows:
-            gap = "reference" if r["design"] == r["reference"] else f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)"
+            gap = ("reference" if r["design"] == r["reference"] else
+                   f"{r['gap_usd_per_kwh']:+.2f} ({r['gap_pct']:+.0f} %)" if r["gap_usd_per_kwh"] == r["gap_usd_per_kwh"] else "n/a")
             top = ", ".join(f"{c['component']} {c['usd_per_kwh']:.1f}" for c in r["top_components"])
             table.add_row(f"{r['design']}\n[dim]{labels.get(r['design'], '')}[/dim]", f"{r['usd_per_kwh']:.2f}",
                           f"{r['cny_per_wh']:.3f}", f"{r['wh_per_kg']:.0f}", f"{r['wh_per_l']:.0f}", gap, top)
@@ -236,12 +207,7 @@ def template(
     from costmodel.runner import scenario_frame
     from costmodel.scenario import default_scenarios
 
-    if out.suffix.lower() != ".xlsx":
-        raise fail(f"{out}: the workbook must end in .xlsx")
-    if out.exists() and not force:
-        raise fail(f"{out} exists; pass --force to replace it")
-    if not out.parent.exists():
-        raise fail(f"folder {out.parent} does not exist")
+    check_output(out, ".xlsx", force, option="")
     write_template(out, load_default(), scenario_frame(default_scenarios().values()))
     typer.echo(f"base workbook written to {out}", err=True)
 
@@ -254,7 +220,7 @@ def validate(
     from costmodel.optimize.data import check_tables
     from costmodel.runner import pick_scenarios, run_scenarios
 
-    model, wb = _model(workbook)  # reading validates every sheet, the optimizer sheets included
+    model, wb = load_model(workbook)  # reading validates every sheet, the optimizer sheets included
     scenarios = _scenarios(wb, None)
     run_scenarios(model, pick_scenarios(scenarios, ["all"], str(workbook)), model.dataset.years)
     ds = model.dataset
@@ -287,7 +253,7 @@ def breakdown(
     """Full component table of one design: USD/kWh, CNY/Wh, share, plus masses and metrics."""
     from rich.table import Table
 
-    model, _ = _model(workbook)
+    model, _ = load_model(workbook)
     results = model.evaluate(year, designs=[design])
     usd = results.costs[results.costs["unit"] == "USD/kWh"].reset_index(drop=True)
     cny = results.costs[results.costs["unit"] == "CNY/Wh"].reset_index(drop=True)
@@ -306,7 +272,7 @@ def breakdown(
     metrics = {r.metric: {"value": r.value, "unit": r.unit} for r in results.metrics.itertuples()}
     if as_json:
         typer.echo(
-            json.dumps(
+            json_text(
                 {
                     "design": design,
                     "year": int(usd["year"].iloc[0]),
@@ -315,8 +281,7 @@ def breakdown(
                     "components": rows,
                     "masses_kg_per_kwh": masses,
                     "metrics": metrics,
-                },
-                indent=2,
+                }
             )
         )
         return

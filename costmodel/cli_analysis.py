@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-EXIT_BAD_INPUT = 2
+from costmodel.cli_common import EXIT_BAD_INPUT, check_output, fail, load_model, stdout_console
 
 WorkbookArg = Annotated[
     Path | None, typer.Argument(help="Planner workbook (.xlsx). The bundled default data when omitted.", show_default=False)
@@ -24,12 +24,8 @@ PngOpt = Annotated[Path | None, typer.Option("--png", help="Write the plot to th
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the tables (and plot) to a new results workbook (.xlsx).")]
 RegionOpt = Annotated[str | None, typer.Option("--region", "-r", help="Plant region (a row group of the Regions table: cn, de, hu, "
                                                                        "us, ...). Default: the data's global.region.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print ``message`` on stderr and return the bad-input exit."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace existing --out and --png files.")]
+_fail = fail
 
 
 class _BadInput:
@@ -54,17 +50,11 @@ class _BadInput:
 
 def _load(workbook: Path | None, region: str | None = None):
     """The model on a validated workbook, or on the bundled data, with the plant in ``region``."""
-    from costmodel.cli import _model
-
-    return _model(workbook, region)[0]
+    return load_model(workbook, region)[0]
 
 
 def _console():
-    import sys
-
-    from rich.console import Console
-
-    return Console(file=sys.stdout, width=max(160, Console().width))
+    return stdout_console(160)
 
 
 def _table(frame, title: str, formats: dict | None = None, default: str = "{:,.4g}", caption: str | None = None) -> None:
@@ -119,12 +109,9 @@ def _json(obj) -> None:
     typer.echo(json.dumps(clean(obj), indent=2))
 
 
-def _check_out(path: Path | None, suffix: str) -> None:
-    if path is not None:
-        if path.suffix.lower() != suffix:
-            raise _fail(f"{path}: the file name must end in {suffix}")
-        if not path.parent.exists():
-            raise _fail(f"{path}: folder {path.parent} does not exist")
+def _check_out(path: Path | None, suffix: str, force: bool = False, workbook: Path | None = None) -> None:
+    """Refuse an output path before any work: wrong ending, missing folder, an existing file without --force, the input."""
+    check_output(path, suffix, force, option="--png" if suffix == ".png" else "--out", protect=workbook)
 
 
 def _outputs(out: Path | None, sheets: dict, png: Path | None) -> None:
@@ -171,12 +158,15 @@ def register(app: typer.Typer) -> None:
         year: YearOpt = None,
         region: RegionOpt = None,
         as_json: JsonOpt = False,
+        png: PngOpt = None,
         out: OutOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """Base vs what-if per design: change in USD/kWh and %, and the gap to the reference (LFP) before and after."""
         if not set_:
             raise _fail("give at least one --set PATH=VALUE (or PATH=+20%, PATH=-15%, PATH=x1.5)")
-        _check_out(out, ".xlsx")
+        _check_out(png, ".png", force, workbook)
+        _check_out(out, ".xlsx", force, workbook)
         with _BadInput():
             from costmodel.analysis.whatif import what_if
             from costmodel.scenario import parse_override
@@ -198,7 +188,11 @@ def register(app: typer.Typer) -> None:
             _table(shown, f"What-if {int(frame['year'].iloc[0])}: {', '.join(set_)}", {"change %": "{:+.2f}", "change": "{:+.3f}",
                    "what-if CNY/Wh": "{:.4f}", "gap %": "{:+.1f}", "gap % after": "{:+.1f}"}, "{:.3f}",
                    caption="USD/kWh unless noted; gap = design - reference")
-        _outputs(out, {"What-if": frame}, None)
+        if png is not None:
+            from costmodel.analysis.plots import whatif_plot
+
+            whatif_plot(frame, png, ", ".join(set_))
+        _outputs(out, {"What-if": frame}, png)
 
     @app.command()
     def sensitivity(
@@ -213,14 +207,15 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """Tornado: one-at-a-time swings of every price (low/high) and key design/plant inputs (±swing), with elasticities."""
         if not 0 < swing < 1:
             raise _fail("--swing must lie between 0 and 1 (0.1 = ±10 %)")
         if top < 1:
             raise _fail("--top must be at least 1")
-        _check_out(png, ".png")
-        _check_out(out, ".xlsx")
+        _check_out(png, ".png", force, workbook)
+        _check_out(out, ".xlsx", force, workbook)
         with _BadInput():
             from costmodel.analysis.sensitivity import DEFAULT_KINDS, KINDS, tornado
 
@@ -264,14 +259,17 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """Monte Carlo over the price ranges (Gaussian copula): P5/P50/P95, P(cheaper than LFP) per draw, rank influences."""
         if n < 1 or chunk < 1:
             raise _fail("-n and --chunk must be at least 1")
+        if seed < 0:
+            raise _fail(f"--seed must be a whole number of 0 or more, not {seed}")
         if dist not in ("triangular", "pert"):
             raise _fail(f"--dist: unknown distribution {dist!r}; choose triangular or pert")
-        _check_out(png, ".png")
-        _check_out(out, ".xlsx")
+        _check_out(png, ".png", force, workbook)
+        _check_out(out, ".xlsx", force, workbook)
         with _BadInput():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -322,10 +320,11 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """The value of a parameter at which two designs cost the same (price links follow), or 'no crossing' with the gaps."""
-        _check_out(png, ".png")
-        _check_out(out, ".xlsx")
+        _check_out(png, ".png", force, workbook)
+        _check_out(out, ".xlsx", force, workbook)
         with _BadInput():
             from costmodel.analysis.breakeven import break_even
 
@@ -374,12 +373,13 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
+        force: ForceOpt = False,
     ) -> None:
         """Cost change A -> B per design split by input (Shapley values: the parts add up to the total change)."""
         if samples < 2:
             raise _fail("--samples must be at least 2")
-        _check_out(png, ".png")
-        _check_out(out, ".xlsx")
+        _check_out(png, ".png", force)
+        _check_out(out, ".xlsx", force)
         with _BadInput():
             from costmodel.analysis.attribution import EXACT_MAX, shapley
 

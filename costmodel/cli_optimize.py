@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from costmodel.cli_common import Heartbeat, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.io.workbook import WorkbookInput
@@ -39,9 +41,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace existing --out and --png files.")] = False,
     ) -> None:
         """Which path of scale-up, energy-density levers, material routes and suppliers reaches the target, at least spend."""
-        from costmodel.cli import _model
         from costmodel.optimize.path import NoSolution
         from costmodel.optimize.path import optimize as run
         from costmodel.optimize.report import sheet_frames
@@ -49,19 +51,26 @@ def register(app: typer.Typer) -> None:
 
         if not 0 < target < 1.5:
             raise _fail("--target must be a fraction such as 0.5")
+        if budget is not None and not (math.isfinite(budget) and budget >= 0):
+            raise _fail(f"--budget must be a finite spend in M USD, 0 or more, not {budget:g}")
+        if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+            raise _fail(f"--time-limit must be a positive number of seconds, not {time_limit:g}")
         if formulation not in ("auto", "exact", "pairwise"):
             raise _fail(f"--formulation must be auto, exact or pairwise, not {formulation!r}")
-        model, wb = _model(workbook, region)
+        check_output(png, ".png", force, option="--png", protect=workbook)
+        check_output(out, ".xlsx", force, protect=workbook)
+        model, wb = load_model(workbook, region)
         model.check_designs([design])
         data = _optimizer_data(model, wb, design)
         try:
-            result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,
-                         pareto_points=6 if pareto else 0)
+            with Heartbeat("optimize") as beat:
+                result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,
+                             pareto_points=6 if pareto else 0, progress=beat.update)
         except (SolverError, NoSolution) as exc:
             raise _fail(str(exc)) from None
         frames = sheet_frames(result)
         if as_json:
-            typer.echo(json.dumps({k: json.loads(v.to_json(orient="records")) for k, v in frames.items()}, indent=2))
+            typer.echo(json_text({k: json.loads(v.to_json(orient="records")) for k, v in frames.items()}))
         else:
             _print(result)
         if png is not None:
@@ -92,16 +101,13 @@ def _optimizer_data(model: Model, wb: WorkbookInput | None, design: str) -> Opti
     return odata.load_default(design, model.dataset)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+_fail = fail
 
 
 def _print(r) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console(file=sys.stdout, width=200)
+    con = stdout_console(200)
     if r.budget is not None:
         verdict = (f"lowest final-year cost within {r.budget:g} M USD: {r.best_cost:.2f} USD/kWh = "
                    f"{100 * (r.best_cost / r.base_cost - 1):+.1f} %")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from costmodel.model import Model
 from costmodel.results import Results, concat_results
-from costmodel.scenario import Scenario, apply_overrides
+from costmodel.scenario import Scenario, apply_overrides, check_scenarios
 from costmodel.validation import InputError, Problem
 
 
@@ -61,25 +61,23 @@ def in_regions(scenarios: Iterable[Scenario], regions: Iterable[str], suffix: bo
 def run_scenarios(
     model: Model, scenarios: Iterable[Scenario], years: Iterable[int] | None = None, designs: Iterable[str] | None = None
 ) -> ScenarioRun:
-    """Evaluate every scenario for every year; problems in any scenario are reported together."""
+    """Evaluate every scenario for every year; problems in any scenario are reported together, each once, at the
+    cell or file line its override was written (see ``scenario.check_scenarios``)."""
     scenarios = tuple(scenarios)
     years = tuple(years) if years else (model.base_year,)
-    parts, snapshots, problems = [], [], []
+    for year in years:
+        model.parameters(year)  # an unknown year is reported as such, before any scenario
+    check_scenarios(scenarios, model.parameters, years, "scenario overrides")
+    parts, snapshots = [], []
     units = _units(model)
     for sc in scenarios:
         for year in years:
             pset = model.parameters(year)
-            try:
-                values, choices = apply_overrides(pset, sc.overrides, where=f"scenario {sc.name}")
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
+            values, choices = apply_overrides(pset, sc.overrides, where=f"scenario {sc.name}")
             parts.append(model.evaluate(year, designs=designs, scenario=sc.name, values=values, choices=choices))
             snap = [(sc.name, year, k, v, units.get(k, "")) for k, v in sorted(values.items())]
             snap += [(sc.name, year, k, c, "choice") for k, c in sorted(choices.items())]
             snapshots.append(pd.DataFrame(snap, columns=["scenario", "year", "parameter", "value", "unit"]))
-    if problems:
-        raise InputError(problems, model.dataset.source)
     return ScenarioRun(concat_results(parts), pd.concat(snapshots, ignore_index=True), scenarios)
 
 

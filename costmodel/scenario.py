@@ -26,8 +26,8 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -35,7 +35,7 @@ from typing import Literal
 from costmodel.catalog import ParameterSpec, load_catalog
 from costmodel.dataset import ParameterSet
 from costmodel.engine.formats import FORMAT_PARAMETERS, fit_problems
-from costmodel.validation import InputError, Problem, parse_number
+from costmodel.validation import AmbiguousNumber, InputError, NotFiniteNumber, Problem, parse_number
 
 Op = Literal["set", "pct", "mul"]
 
@@ -73,12 +73,15 @@ class Override:
         op: ``set``, ``pct`` (value in percent, +20 → ×1.2) or ``mul``.
         value: number, or text for a choice.
         years: the years it applies to; None for every year.
+        where: where it was written (``Scenarios!B7``, ``my.toml line 4 [name]``); problems with it name this
+            place. None when it came from the command line (the caller names the option).
     """
 
     path: str
     op: Op
     value: float | str
     years: tuple[int, ...] | None = None
+    where: str | None = field(default=None, compare=False)
 
     @property
     def text(self) -> str:
@@ -114,16 +117,27 @@ def _finite(value: float, text: str, what: str) -> float:
     return value
 
 
-def parse_override(text: str, years: Iterable[int] | None = None) -> Override:
+def parse_override(text: str, years: Iterable[int] | None = None, where: str | None = None) -> Override:
     """Parse ``PATH=VALUE``, ``PATH=+20%``, ``PATH=-15%`` or ``PATH=x1.5`` (also ``*1.5``, ``×1.5``).
 
     Args:
         text: the override as written.
         years: the years it applies to; None (or empty) for every year.
+        where: where it was written (kept on the override for later problems).
 
     Raises:
         ValueError: with the accepted forms in the message.
     """
+    try:
+        o = _parse_override(text, years)
+    except NotFiniteNumber as exc:
+        raise ValueError(f"cannot read the value in {str(text)!r}: {exc}") from None
+    except AmbiguousNumber as exc:
+        raise ValueError(f"cannot read the value in {str(text)!r}: {exc}; {FORMS}") from None
+    return o if where is None else replace(o, where=where)
+
+
+def _parse_override(text: str, years: Iterable[int] | None) -> Override:
     raw = str(text)
     m = _OVERRIDE.match(raw)
     if not m or not m.group(1) or not m.group(2):
@@ -158,9 +172,15 @@ def parse_override(text: str, years: Iterable[int] | None = None) -> Override:
 
 
 def _number(text: str) -> float | None:
-    """``parse_number`` of ``text``, or None if it is not a number."""
+    """``parse_number`` of ``text``, or None if it is not a number.
+
+    Raises:
+        ValueError: locale-ambiguous number text (``60,000``), with the accepted forms.
+    """
     try:
         return parse_number(text)
+    except (AmbiguousNumber, NotFiniteNumber):
+        raise
     except ValueError:
         return None
 
@@ -228,18 +248,19 @@ def apply_overrides(
                 continue
         if not o.applies_to(pset.year):
             continue
+        at = o.where or where
         targets = _targets(o.path, names)
         if not targets:
             what = "pattern" if "*" in o.path else "parameter"
-            problems.append(Problem(where, f"{o.text}: unknown {what} {o.path!r}{_hint(o.path, names)}"))
+            problems.append(Problem(at, f"{o.text}: unknown {what} {o.path!r}{_hint(o.path, names)}"))
             continue
         for name in targets:
             if msg := _apply_one(name, o, values, choices, pset.designs):
-                problems.append(Problem(where, f"{o.text}: {msg}"))
+                problems.append(Problem(at, f"{o.text}: {msg}"))
     if not problems:
         problems += _geometry_problems(pset, values, choices, where)
     if problems:
-        raise InputError(problems, where)
+        raise InputError(list(dict.fromkeys(problems)), where)
     return values, choices
 
 
@@ -257,6 +278,31 @@ def _geometry_problems(pset: ParameterSet, values: Mapping[str, float], choices:
         d = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
         out += [Problem(where, f"design {design} ({fmt}): {msg}") for _, msg in fit_problems(fmt, d)]
     return out
+
+
+def check_scenarios(scenarios: Iterable[Scenario], pset_of: Callable[[int], ParameterSet], years: Iterable[int],
+                    source: str = "scenarios") -> None:
+    """Apply every scenario in every year and report each problem once, at the place its override was written.
+
+    A problem that occurs only in some years says which (``(in 2027)``).
+
+    Raises:
+        InputError: every problem of every scenario.
+    """
+    years = tuple(years)
+    psets = {year: pset_of(year) for year in years}
+    found: dict[Problem, list[int]] = {}
+    for sc in scenarios:
+        for year in years:
+            try:
+                apply_overrides(psets[year], sc.overrides, where=f"scenario {sc.name}")
+            except InputError as exc:
+                for p in exc.problems:
+                    found.setdefault(p, []).append(year)
+    if found:
+        problems = [p if len(ys) == len(years) else Problem(p.where, f"{p.message} (in {', '.join(map(str, ys))})")
+                    for p, ys in found.items()]
+        raise InputError(problems, source)
 
 
 def _check_choice(name: str, value: str, values: Mapping[str, float], designs: Sequence[str]) -> str | None:
@@ -359,36 +405,57 @@ def parse_years(text: object) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(out))
 
 
-def scenarios_from_rows(rows: Iterable[tuple[str, object, object, object, object]]) -> dict[str, Scenario]:
+BASE = "base"
+"""The scenario that is the data as given: it may be described but never changed."""
+
+
+def _base_refused(what: str) -> str:
+    return (f"{what}: 'base' is the data as given and cannot have changes; "
+            "give the scenario another name (e.g. base_2026) and run it with --scenario")
+
+
+def scenarios_from_rows(rows: Iterable[tuple[str | Mapping[str, str], object, object, object, object]]) -> dict[str, Scenario]:
     """Scenarios from the workbook's Scenarios sheet.
 
     Args:
-        rows: ``(where, scenario, change, years, description)`` per row; ``where`` names the cell
-            (``Scenarios!B7``) and is used in every problem. One override per row; a row with a
-            name but no change defines a scenario without overrides. The first non-blank
-            description of a scenario is its description.
+        rows: ``(where, scenario, change, years, description)`` per row; ``where`` names the row's
+            cells: a mapping column → cell (``{"change": "Scenarios!B7", "years": "Scenarios!C7"}``), or
+            one cell used for every problem. One override per row; a row with a name but no change
+            defines a scenario without overrides. The first non-blank description of a scenario is
+            its description. A ``base`` row may not hold a change.
 
     Raises:
-        InputError: with every problem found.
+        InputError: with every problem found, each at its cell.
     """
     found: dict[str, list[Override]] = {}
     desc: dict[str, str] = {}
     problems: list[Problem] = []
     for where, name_raw, change_raw, years_raw, description_raw in rows:
+        cells = where if isinstance(where, Mapping) else {}
+        at_change = cells.get("change") or str(where)
+        at_years = cells.get("years") or at_change
         name, change, description = _cell(name_raw), _cell(change_raw), _cell(description_raw)
         if not name:
             if change:
-                problems.append(Problem(where, f"the change {change!r} has no scenario name"))
+                problems.append(Problem(at_change, f"the change {change!r} has no scenario name"))
             continue
         found.setdefault(name, [])
         if description and not desc.get(name):
             desc[name] = description
         if not change:
             continue
+        if name == BASE:
+            problems.append(Problem(at_change, _base_refused(f"the change {change!r}")))
+            continue
         try:
-            found[name].append(parse_override(change, parse_years(years_raw)))
+            years = parse_years(years_raw)
         except ValueError as exc:
-            problems.append(Problem(where, str(exc)))
+            problems.append(Problem(at_years, str(exc)))
+            continue
+        try:
+            found[name].append(parse_override(change, years, where=at_change))
+        except ValueError as exc:
+            problems.append(Problem(at_change, str(exc)))
     if problems:
         raise InputError(problems, "Scenarios sheet")
     return {n: Scenario(n, desc.get(n, ""), tuple(o)) for n, o in found.items()}
@@ -404,12 +471,33 @@ def _string_list(raw: object, where: str, what: str, problems: list[Problem]) ->
     return raw
 
 
-def _from_toml(data: Mapping[str, object], source: str) -> dict[str, Scenario]:
-    """Scenarios from parsed TOML; every problem is reported."""
+def _toml_lines(text: str) -> tuple[dict[str, int], list[str]]:
+    """Line numbers (1-based) of the ``[name]`` table headers, and the file's lines."""
+    lines = text.splitlines()
+    heads: dict[str, int] = {}
+    for i, line in enumerate(lines, start=1):
+        if m := re.match(r"^\s*\[\s*[\"']?([^\]\"'.]+)[\"']?\s*\]", line):
+            heads.setdefault(m.group(1).strip(), i)
+    return heads, lines
+
+
+def _line_of(text: str, lines: list[str], start: int) -> int | None:
+    """Line (1-based) of the first quoted occurrence of ``text`` at or after line ``start``."""
+    for quoted in (f'"{text}"', f"'{text}'", text):
+        for i in range(max(start, 1) - 1, len(lines)):
+            if quoted in lines[i]:
+                return i + 1
+    return None
+
+
+def _from_toml(data: Mapping[str, object], source: str, text: str | None = None) -> dict[str, Scenario]:
+    """Scenarios from parsed TOML; every problem is reported, with its line when the file's ``text`` is given."""
     out: dict[str, Scenario] = {}
     problems: list[Problem] = []
+    heads, lines = _toml_lines(text) if text is not None else ({}, [])
     for name, body in data.items():
-        where = f"{source} [{name}]"
+        head = heads.get(name)
+        where = f"{source} line {head} [{name}]" if head else f"{source} [{name}]"
         if not isinstance(body, dict):
             problems.append(Problem(source, f"{name!r}: expected a table [{name}] with {', '.join(TOML_KEYS)}"))
             continue
@@ -433,19 +521,24 @@ def _from_toml(data: Mapping[str, object], source: str) -> dict[str, Scenario]:
                 problems.append(Problem(f"{where} years", str(exc)))
                 continue
             texts += [(t, years) for t in _string_list(raw, f"{where} years", f"years.{key}", problems)]
+        if name == BASE and texts:
+            problems.append(Problem(where, _base_refused("[base]")))
+            continue
         overrides: list[Override] = []
-        for text, years in texts:
+        for change, years in texts:
+            line = _line_of(change, lines, head or 1) if lines else None
+            at = f"{source} line {line} [{name}]" if line else where
             try:
-                overrides.append(parse_override(text, years))
+                overrides.append(parse_override(change, years, where=at))
             except ValueError as exc:
-                problems.append(Problem(where, str(exc)))
+                problems.append(Problem(at, str(exc)))
         out[name] = Scenario(name, description, tuple(overrides))
     if problems:
         raise InputError(problems, source)
     return out
 
 
-def _read_toml(path: Path, problems: list[Problem]) -> dict[str, object] | None:
+def _read_toml(path: Path, problems: list[Problem]) -> tuple[dict[str, object], str] | None:
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -458,7 +551,7 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict[str, object] | None:
         problems.append(Problem(str(path), "not valid TOML: the file is not UTF-8 text"))
         return None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         line = _TOML_LINE.search(msg)
@@ -480,11 +573,11 @@ def load_scenarios(paths: Iterable[Path | str]) -> dict[str, Scenario]:
     problems: list[Problem] = []
     files = [Path(p) for p in paths]
     for path in files:
-        data = _read_toml(path, problems)
-        if data is None:
+        read = _read_toml(path, problems)
+        if read is None:
             continue
         try:
-            found = _from_toml(data, str(path))
+            found = _from_toml(read[0], str(path), read[1])
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -520,4 +613,4 @@ def bundled_scenarios_dir() -> Path:
 def default_scenarios() -> dict[str, Scenario]:
     """The scenarios shipped with the package (``costmodel/data/scenarios.toml``, same text as ``scenarios/sodium_ion.toml``)."""
     text = resources.files("costmodel.data").joinpath(PACKAGED_FILE).read_text(encoding="utf-8")
-    return _from_toml(tomllib.loads(text), f"costmodel/data/{PACKAGED_FILE}")
+    return _from_toml(tomllib.loads(text), f"costmodel/data/{PACKAGED_FILE}", text)

@@ -46,7 +46,7 @@ def _toy(year: int = 2025) -> ParameterSet:
     ("text", "op", "value"),
     [
         ("price.li2co3=60000", "set", 60000.0),
-        ("price.li2co3 = 60,000", "set", 60000.0),
+        ("price.li2co3 = 60,000.0", "set", 60000.0),
         ("price.li2co3=1,234.5", "set", 1234.5),
         ("global.wacc=8%", "set", 0.08),
         ("price.lipf6=+20%", "pct", 20.0),
@@ -124,7 +124,7 @@ def test_relative_changes_and_multiplication_on_round_numbers():
     values, _ = apply_overrides(pset, [parse_override("price.a=+20%"), parse_override("price.b=-15%")])
     assert values["price.a"] == pytest.approx(120.0, rel=1e-15)
     assert values["price.b"] == pytest.approx(170.0, rel=1e-15)
-    values, _ = apply_overrides(pset, [parse_override("price.a=x1.5"), parse_override("price.b=1,250")])
+    values, _ = apply_overrides(pset, [parse_override("price.a=x1.5"), parse_override("price.b=1250")])
     assert (values["price.a"], values["price.b"]) == (150.0, 1250.0)
     # applied in order: +20 % then x2 on the result
     values, _ = apply_overrides(pset, ["price.a=+20%", "price.a=x2"])

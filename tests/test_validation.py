@@ -68,13 +68,14 @@ def test_blank_rows_are_tolerated_and_extra_columns_ignored():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("12000", 12000.0), ("12,000", 12000.0), ("1,234.5", 1234.5), ("5%", 0.05), (" 3.2 ", 3.2), (7, 7.0), ("1e3", 1000.0)],
+    [("12000", 12000.0), ("12,000.0", 12000.0), ("1,234,567", 1234567.0), ("0.950", 0.95),
+     ("1,234.5", 1234.5), ("5%", 0.05), (" 3.2 ", 3.2), (7, 7.0), ("1e3", 1000.0)],
 )
 def test_parse_number_accepts(text, value):
     assert parse_number(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["1,5", "abc", "", "12.000,5", "nan", True])
+@pytest.mark.parametrize("text", ["1,5", "abc", "", "12.000,5", "nan", True, "32,000", "1e999", "inf"])
 def test_parse_number_refuses(text):
     with pytest.raises(ValueError):
         parse_number(text)

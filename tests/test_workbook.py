@@ -206,7 +206,7 @@ CASES = {
     "unknown_currency": (_edit_price("unit", "EUR/t"), "unknown currency"),
     "dimension_mismatch": (_edit_price("unit", "CNY/m2"), "priced per mass"),
     "unknown_item": (_edit_price("item", "unobtainium"), "unknown item 'unobtainium'"),
-    "ambiguous_decimal_comma": (_edit_price("value", "98,5"), "expected a number"),
+    "ambiguous_decimal_comma": (_edit_price("value", "98,5"), "decimal comma"),
     "year_as_text": (_edit_price("year", "twenty"), "expected a number"),
     "unknown_material": (_edit_design("cathode_material", "nfpp", "nmc811"), "unknown cathode_material 'nmc811'"),
     "unknown_route": (_edit_design("anode_material", "nfpp", "hc_unicorn"), "unknown anode_material 'hc_unicorn'"),
@@ -246,7 +246,7 @@ def test_broken_workbook_is_reported_with_location(case, template, tmp_path, cap
 def test_percent_and_thousands_text_are_parsed(template, tmp_path):
     book = openpyxl.load_workbook(template)
     ws = book["Prices"]
-    ws[_cell(ws, "value", {"item": "li2co3", "year": "2025"})] = "98,000"
+    ws[_cell(ws, "value", {"item": "li2co3", "year": "2025"})] = "98,000.0"
     ws = book["Designs"]
     ws[_design_cell(ws, "utilisation", "nfpp")] = "70%"
     path = tmp_path / "text_numbers.xlsx"

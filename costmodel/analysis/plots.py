@@ -119,3 +119,31 @@ def waterfall_plot(parts: pd.DataFrame, totals: pd.DataFrame, design: str, path:
     path = _save(fig, path)
     plt.close(fig)
     return path
+
+
+def whatif_plot(frame: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """What-if per design: base and what-if cost side by side (USD/kWh), the change written above each pair.
+
+    Args:
+        frame: ``what_if`` output (design, base_usd_per_kwh, whatif_usd_per_kwh, delta_usd_per_kwh, delta_pct, year).
+        path: PNG file to write (atomically).
+        title: the overrides, shown in the title.
+    """
+    plt = _plt()
+    designs = list(frame["design"])
+    x = np.arange(len(designs))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(designs) + 2), 4.8))
+    ax.bar(x - 0.2, frame["base_usd_per_kwh"], 0.4, color=GREY, label="base")
+    ax.bar(x + 0.2, frame["whatif_usd_per_kwh"], 0.4, color=HIGH, label="what-if")
+    for i, r in enumerate(frame.itertuples()):
+        top = max(r.base_usd_per_kwh, r.whatif_usd_per_kwh)
+        ax.annotate(f"{r.delta_usd_per_kwh:+.2f} ({r.delta_pct:+.1f} %)", (i, top), textcoords="offset points", xytext=(0, 4),
+                    ha="center", fontsize=8)
+    ax.set_xticks(x, designs)
+    ax.set_ylabel("cell cost, USD/kWh")
+    year = int(frame["year"].iloc[0]) if "year" in frame and len(frame) else ""
+    ax.set_title(f"What-if {year}: {title}" if title else f"What-if {year}")
+    ax.legend()
+    path = _save(fig, path)
+    plt.close(fig)
+    return path

@@ -10,8 +10,6 @@ its header comment. Output is deterministic (fixed document dates), so the commi
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import pandas as pd
 
 from costmodel.catalog import load_catalog, scope_specs
 from costmodel.dataset import STATUSES, Dataset
+from costmodel.io.atomic import atomic_path
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
     DESIGN_SOURCE_COLUMNS,
@@ -154,19 +153,12 @@ def write_template(path: Path, dataset: Dataset, scenarios: pd.DataFrame | None 
     import xlsxwriter
 
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".xlsx.tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         wb.set_properties({"title": "costmodel base workbook", "created": FIXED_DATE, "author": "costmodel"})
         wb.set_calc_mode("auto")
         _write_all(wb, dataset, scenarios, read_default_tables() if optimizer is None else optimizer)
         wb.close()
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

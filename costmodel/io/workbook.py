@@ -35,8 +35,10 @@ from costmodel.io.layout import (
     column_letter,
 )
 from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
+from costmodel.io.xml_scan import bad_numbers, scan_package
 from costmodel.optimize.data import OptimizerData, check_tables, from_tables
-from costmodel.validation import InputError, Problem
+from costmodel.scenario import Scenario, check_scenarios, scenarios_from_rows
+from costmodel.validation import InputError, Problem, ambiguous_dot
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class WorkbookInput:
         path: the file read.
         sha256: hex digest of the file's bytes (for provenance).
         dataset: the validated data.
-        scenario_rows: (where, scenario, change, years, description) per Scenarios row.
+        scenario_rows: (where, scenario, change, years, description) per Scenarios row; ``where`` maps each
+            column to its cell (``{"change": "Scenarios!B7", "years": "Scenarios!C7", ...}``).
         optimizer_tables: the optimizer sheets as text tables (the columns of ``optimizer_*.csv``, index =
             Excel row), validated; None when the workbook has no optimizer sheets.
         locate: maps (table, row, column) to ``Sheet!Cell`` for every table read.
@@ -56,7 +59,7 @@ class WorkbookInput:
     path: Path
     sha256: str
     dataset: Dataset
-    scenario_rows: tuple[tuple[str, str, str, str, str], ...]
+    scenario_rows: tuple[tuple[dict[str, str], str, str, str, str], ...]
     optimizer_tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False, compare=False)
     locate: Locator | None = field(default=None, repr=False, compare=False)
 
@@ -75,24 +78,60 @@ def _norm(header: object) -> str:
     return str(header).strip().lower().replace(" ", "_") if header is not None else ""
 
 
+TABLE_SHEETS = frozenset({spec.sheet for spec in LONG_SHEETS} | {spec.sheet for spec in OPTIMIZER_SHEETS}
+                          | {DESIGNS_SHEET, DESIGN_SOURCES_SHEET, SCENARIOS_SHEET})
+"""Sheets read as tables: size limits and the merged-cell check apply to them."""
+_READ_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, zipfile.BadZipFile)
+
+
+def _cannot_read(path: Path, exc: Exception, sheet: str | None = None) -> Problem:
+    what = f"cannot read the sheet {sheet!r}" if sheet else "cannot read the workbook"
+    return Problem(sheet or path.name, f"{what}: {type(exc).__name__}: {exc}".split("\n")[0])
+
+
 class _Sheets:
-    """Cell values (cached) and formulas of every sheet, read in read-only mode."""
+    """Cell values (cached) and formulas of every sheet, read in read-only mode after a raw scan of the XML
+    (``xml_scan``): unsafe XML, oversized table sheets and merged cells are refused unread, and only sheets
+    that hold formulas are read a second time for formulas without cached values."""
 
     def __init__(self, path: Path) -> None:
         import openpyxl
 
         self.values: dict[str, list[tuple]] = {}
         self.problems: list[Problem] = []
+        scans = scan_package(path, set(TABLE_SHEETS))
+        unreadable: list[Problem] = []
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            try:
-                for ws in wb.worksheets:
+        except InputError:
+            raise
+        except Exception as exc:  # defusedxml and XML parser errors have no common base class
+            raise InputError([_cannot_read(path, exc)], str(path)) from None
+        try:
+            for ws in wb.worksheets:
+                if ws.title not in TABLE_SHEETS:
+                    continue  # the Guide and the hidden Lists are never read
+                try:
+                    ws.reset_dimensions()  # rows as stored: a forged <dimension> cannot pad every row
                     self.values[ws.title] = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            finally:
-                wb.close()
+                except Exception as exc:
+                    scan = scans.get(ws.title)
+                    found = bad_numbers(path, scan) if scan is not None and isinstance(exc, ValueError) else []
+                    unreadable.extend(found or [_cannot_read(path, exc, ws.title)])
+        finally:
+            wb.close()
+        if unreadable:
+            raise InputError(unreadable, str(path))
+        with_formulas = {t for t, sc in scans.items() if sc.formulas}
+        if not with_formulas:
+            return
+        try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
             try:
                 for ws in wb.worksheets:
+                    if ws.title not in with_formulas or ws.title not in TABLE_SHEETS:
+                        continue
+                    ws.reset_dimensions()
                     cached = self.values.get(ws.title, [])
                     for i, row in enumerate(ws.iter_rows(values_only=True)):
                         for j, v in enumerate(row):
@@ -108,10 +147,19 @@ class _Sheets:
                 wb.close()
         except InputError:
             raise
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile) as exc:
-            raise InputError([Problem(path.name, f"cannot read the workbook: {type(exc).__name__}: {exc}")], str(path)) from None
         except Exception as exc:  # defusedxml and XML parser errors have no common base class
-            raise InputError([Problem(path.name, f"cannot read the workbook: {type(exc).__name__}: {exc}")], str(path)) from None
+            raise InputError([_cannot_read(path, exc)], str(path)) from None
+
+
+def _ambiguous_text(values: dict[str, list[tuple]]) -> list[Problem]:
+    """Text cells of the table sheets such as ``98.000`` (98, or 98,000 in a locale with a dot as thousands separator)."""
+    found = []
+    for sheet in TABLE_SHEETS & values.keys():
+        for i, row in enumerate(values[sheet][1:], start=2):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and (msg := ambiguous_dot(v)):
+                    found.append(Problem(f"{sheet}!{column_letter(j)}{i}", msg))
+    return found
 
 
 def _long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems: list[Problem]) -> tuple[pd.DataFrame, dict]:
@@ -173,6 +221,7 @@ def read_workbook(path: str | Path) -> WorkbookInput:
     digest = hashlib.sha256(data).hexdigest()
     sheets = _Sheets(path)
     problems = list(sheets.problems)
+    problems += _ambiguous_text(sheets.values)
     raw: dict[str, pd.DataFrame] = {}
     letters: dict[str, dict[str, str]] = {}
     sheet_of: dict[str, str] = {}
@@ -194,7 +243,7 @@ def read_workbook(path: str | Path) -> WorkbookInput:
         if sources:
             src, _ = _long_frame(sources, DESIGN_SOURCES_SHEET, DESIGN_SOURCE_COLUMNS, problems)
             raw["designs"] = _merge_sources(raw["designs"], src)
-    scenario_rows: list[tuple[str, str, str, str, str]] = []
+    scenario_rows: list[tuple[dict[str, str], str, str, str, str]] = []
     if SCENARIOS_SHEET in sheets.values:
         frame, cols = _long_frame(sheets.values[SCENARIOS_SHEET], SCENARIOS_SHEET, SCENARIO_COLUMNS, problems)
         for label, row in frame.iterrows():
@@ -202,8 +251,14 @@ def read_workbook(path: str | Path) -> WorkbookInput:
                     (row.get(c) for c in SCENARIO_COLUMNS)]
             if not vals[0] and not vals[1]:
                 continue
-            where = f"{SCENARIOS_SHEET}!{cols.get('change', 'B')}{label}"
+            where = {c: f"{SCENARIOS_SHEET}!{cols[c]}{label}" for c in SCENARIO_COLUMNS if c in cols}
+            where.setdefault("change", f"{SCENARIOS_SHEET}!row {label}")
             scenario_rows.append((where, *vals))  # type: ignore[arg-type]
+    scenarios: dict[str, Scenario] | None = None
+    try:
+        scenarios = scenarios_from_rows(scenario_rows)
+    except InputError as exc:
+        problems.extend(exc.problems)
     optimizer = _optimizer_frames(sheets.values, path.name, problems, letters, sheet_of)
 
     def locate(table: str, row: object, column: str) -> str:
@@ -228,6 +283,11 @@ def read_workbook(path: str | Path) -> WorkbookInput:
             dataset = validate_tables(raw, locate, path.name)
     except InputError as exc:
         problems.extend(exc.problems)
+    if dataset is not None and scenarios is not None:
+        try:
+            check_scenarios(scenarios.values(), dataset.parameters, dataset.years, path.name)
+        except InputError as exc:
+            problems.extend(exc.problems)
     if optimizer is not None and len(optimizer) == len(OPTIMIZER_SHEETS):
         try:
             check_tables(optimizer, path.name, locate=locate, dataset=dataset)

@@ -15,6 +15,7 @@ costs differ from the engine only by the learning envelope.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -172,7 +173,8 @@ def expansion_mismatch(ctx: Context, exps: list[Expansion], chosen: list[tuple[i
 
 def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 2028, target: float = 0.5,
              solver: str = "highs", budget: float | None = None, time_limit: float | None = None,
-             explain: bool = True, formulation: str = "auto", pareto_points: int = 0, max_rounds: int = 6) -> PathResult:
+             explain: bool = True, formulation: str = "auto", pareto_points: int = 0, max_rounds: int = 6,
+             progress: Callable[[str], None] | None = None) -> PathResult:
     """Run the phased optimisation for ``data.design`` over ``start``..``end``.
 
     Args:
@@ -182,6 +184,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         formulation: ``auto``, ``exact`` or ``pairwise`` (see ``choices.space``).
         pareto_points: if > 0, also trace least spend against final-year cost on that many levels.
         max_rounds: most model builds while re-anchoring the expansion.
+        progress: called with a short description of each step as it starts (expansion, build, each solve
+            phase, explanations), for progress output.
 
     Raises:
         SolverError: bad years, a missing solver. NoSolution: no feasible path (with the solver's message).
@@ -212,9 +216,14 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     anchors = [reference for _ in years]
     exact_space = len(sp.blocks) <= 2
     timings["coefficients"] += time.perf_counter() - t0
+    say = progress or (lambda step: None)
+    size = (f"{'exact' if exact_space else 'pairwise'} formulation, {sp.combinations:,} lever and route combinations "
+            f"x {len(years)} years")
     for rounds in range(1, max_rounds + 1):
         t0 = time.perf_counter()
+        say(f"round {rounds}: engine coefficients ({size})")
         exps = [expand(model, data, sp, y, a) for y, a in zip(years, anchors, strict=True)]
+        say(f"round {rounds}: building the model ({size})")
         t1 = time.perf_counter()
         try:
             built = build(data, sp, exps, ctx.globals, ctx.current_plant, inc)
@@ -224,6 +233,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         t2 = time.perf_counter()
         timings["coefficients"] += t1 - t0
         timings["build"] += t2 - t1
+        say(f"round {rounds}: solving phase 1, lowest final-year cost ({size}; --time-limit caps each solve)")
         status = {"phase 1": _checked(solve(built.model, solver, time_limit))}
         last = rounds == max_rounds or exact_space
         # phase 1 prices only the final year: re-anchor there first if its expansion is off
@@ -236,10 +246,12 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         if budget is None:
             bound = max(target_cost, bound)
             set_objective(built, "spend", bound)
+            say(f"round {rounds}: solving phase 2, least spend")
             status["phase 2"] = _checked(solve(built.model, solver, time_limit))
         spend = float(pyo.value(built.model.spend))
         spend_bound = spend * (1 + 1e-7) + 1e-7
         set_objective(built, "all_years", bound, spend_bound if budget is None else min(budget, spend_bound))
+        say(f"round {rounds}: solving phase 3, benefits as early as the spend allows")
         status["phase 3"] = _checked(solve(built.model, solver, time_limit))
         timings["solve"] += sum(s.seconds for s in status.values())
         if last:
@@ -266,6 +278,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         timings=timings, choices=path, budget=budget)
     if explain:
         from costmodel.optimize.explain import binding, shadow_prices, split
+
+        say("explaining the answer: split by driver, binding constraints, shadow prices")
 
         result.split = split(ctx, path[-1])
         if not result.reached:
