@@ -28,6 +28,7 @@ import pandas as pd
 from costmodel.catalog import ParameterSpec, load_catalog, scope_specs
 from costmodel.engine.cost import design_stack
 from costmodel.engine.design import dense_density
+from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS
 from costmodel.engine.formats import fit_problems
 from costmodel.engine.inputs import PriceLink, StaticData
 from costmodel.units import UnitError, parse_price_unit
@@ -56,6 +57,8 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
 STATUSES = ("sourced", "assumption", "derived", "physical")
 DIMENSIONS = ("mass", "area", "count", "energy")
 ROLES = ("cathode", "anode")
+ENGINE_ITEMS = (*SOLVENTS, *ADDITIVES, "electrolyte_blending")
+"""Items every electrolyte is priced from (their shares are design parameters)."""
 DENSE_CATEGORIES = ("foil", "binder", "carbon")
 """Item categories that need a true density (foil mass; coating porosity)."""
 SHARE_GROUPS = {
@@ -254,6 +257,10 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
         raise InputError(ck.problems, source)
 
     items = _check_items(raw["items"], ck)
+    missing = [i for i in ENGINE_ITEMS if i not in set(items["item"])]
+    if missing and not ck.problems:
+        ck.add("items", "", "", f"item(s) {', '.join(missing)} missing: every electrolyte is built from the solvents "
+               f"{', '.join(SOLVENTS)}, the additives {', '.join(ADDITIVES)} and electrolyte_blending (a share may be 0)")
     fx = _check_fx(raw["fx"], ck)
     prices = _check_prices(raw["prices"], items, fx, ck)
     materials = _check_materials(raw["materials"], items, ck)
