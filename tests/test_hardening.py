@@ -211,6 +211,20 @@ def test_locale_ambiguous_number_text_in_a_cell(tmp_path, text, accepted):
         assert strict_json(res.stdout)["results"]
 
 
+def test_non_finite_costs_are_bad_input_never_null(tmp_path):
+    f = tmp_path / "tiny.toml"
+    f.write_text('[huge]\nset = ["price.*=1e308"]\n')
+    res = invoke("run", "--scenario-file", f, "--scenario", "huge", "--json")
+    assert res.exit_code == 2, res.stdout
+    assert "null" not in res.stdout and "RuntimeWarning" not in res.stderr
+    assert "scenario huge, 2025: the cost of nfpp is not a finite number" in res.stderr
+    wb = tmp_path / "fx.xlsx"
+    wb.write_bytes(set_cell_xml(BASE.read_bytes(), "FX", "B2", b"<v>5e-324</v>"))
+    res = invoke("run", wb, "--json")
+    assert res.exit_code == 2 and "FX!B2: expected CNY per USD between 0.01 and 1000" in res.stderr
+    assert "no FX rate" not in res.stderr
+
+
 def test_parse_number_rule():
     assert parse_number("32,000.5") == 32000.5
     assert parse_number("0.950") == 0.95  # a leading zero cannot be a thousands group
