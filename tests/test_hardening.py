@@ -312,6 +312,23 @@ def test_interrupted_write_leaves_no_temporary(tmp_path, sig):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ignored_hangup_does_not_break_a_write(tmp_path):
+    """Under nohup SIGHUP is ignored: it must stay ignored, and the write must finish."""
+    code = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from costmodel.io.atomic import atomic_path
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with atomic_path(Path({str(tmp_path / 'r.png')!r})) as tmp:
+            tmp.write_bytes(b"complete")
+            os.kill(os.getpid(), signal.SIGHUP)
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r.png").read_bytes() == b"complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.png"]
+
+
 def test_atomic_path_restores_signal_handlers(tmp_path):
     before = signal.getsignal(signal.SIGTERM)
     with atomic_path(tmp_path / "a.png") as tmp:
