@@ -49,7 +49,7 @@ ScenarioFileOpt = Annotated[
     list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios (see scenarios/).")
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write a results workbook (.xlsx) to this new file.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file (--out, --png).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")]
 
 
 def _scenarios(wb, files: list[Path] | None) -> dict:

@@ -54,6 +54,8 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "links": ("source", "date", "status"),
     "regions": ("unit", "source", "date", "status"),
 }
+FX_RANGE = (0.01, 1000.0)
+"""Plausible CNY per USD (about 7.1 in 2025): outside it an FX rate is a typo or a unit mix-up."""
 STATUSES = ("sourced", "assumption", "derived", "physical")
 DIMENSIONS = ("mass", "area", "count", "energy")
 ROLES = ("cathode", "anode")
@@ -337,6 +339,9 @@ def _check_fx(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
     for label, r in _rows(frame):
         year = _check_year("fx", label, r["year"], ck)
         rate = ck.number("fx", label, "cny_per_usd", r["cny_per_usd"], positive=True)
+        if rate is not None and not FX_RANGE[0] <= rate <= FX_RANGE[1]:
+            ck.add("fx", label, "cny_per_usd", f"expected CNY per USD between {FX_RANGE[0]:g} and {FX_RANGE[1]:g} (about 7.1), "
+                                               f"found {rate:g}")
         if year is not None and year in seen:
             ck.add("fx", label, "year", f"duplicate FX year {year}")
             continue

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from costmodel.model import Model
@@ -68,8 +69,17 @@ def run_scenarios(
     for year in years:
         model.parameters(year)  # an unknown year is reported as such, before any scenario
     check_scenarios(scenarios, model.parameters, years, "scenario overrides")
-    parts, snapshots = [], []
     units = _units(model)
+    with np.errstate(all="ignore"):  # an overflow is reported by _check_finite, with the scenario and design
+        parts, snapshots = _evaluate_all(model, scenarios, years, designs, units)
+    results = concat_results(parts)
+    _check_finite(results, model.dataset.source)
+    return ScenarioRun(results, pd.concat(snapshots, ignore_index=True), scenarios)
+
+
+def _evaluate_all(model: Model, scenarios: tuple[Scenario, ...], years: tuple[int, ...], designs, units: dict[str, str]):
+    """Results and input snapshots of every scenario in every year (overrides already checked)."""
+    parts, snapshots = [], []
     for sc in scenarios:
         for year in years:
             pset = model.parameters(year)
@@ -78,7 +88,23 @@ def run_scenarios(
             snap = [(sc.name, year, k, v, units.get(k, "")) for k, v in sorted(values.items())]
             snap += [(sc.name, year, k, c, "choice") for k, c in sorted(choices.items())]
             snapshots.append(pd.DataFrame(snap, columns=["scenario", "year", "parameter", "value", "unit"]))
-    return ScenarioRun(concat_results(parts), pd.concat(snapshots, ignore_index=True), scenarios)
+    return parts, snapshots
+
+
+def _check_finite(results: Results, source: str) -> None:
+    """Every cost must be a finite number: inputs far outside a sensible range (a price of 1e308, an FX rate of 5e-324)
+    can pass every bound and still overflow.
+
+    Raises:
+        InputError: naming each scenario, year and design whose cost is not finite.
+    """
+    summary = results.summary()
+    cols = ["usd_per_kwh", "cny_per_wh", "wh_per_kg", "wh_per_l"]
+    bad = summary[~np.isfinite(summary[cols].to_numpy(dtype=float)).all(axis=1)]
+    if len(bad):
+        raise InputError([Problem(source, f"scenario {r.scenario}, {r.year}: the cost of {r.design} is not a finite number "
+                                          f"({r.usd_per_kwh} USD/kWh): an input is far outside a sensible range (a price, FX "
+                                          "rate or design value near 0 or near 1e308)") for r in bad.itertuples()], source)
 
 
 def _units(model: Model) -> dict[str, str]:

@@ -55,6 +55,18 @@ def base_shape() -> dict[str, tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def numeric_cells() -> tuple[tuple[str, int, int], ...]:
+    """(sheet, row, column index) of every cell of the base workbook's table sheets that holds a number."""
+    parts = entries(base_bytes())
+    out = []
+    for title, part in sheet_parts(parts).items():
+        if title in TABLE_SHEETS:
+            for col, row in re.findall(rb'<c r="([A-Z]+)(\d+)"(?: s="\d+")?><v>', parts[part]):
+                out.append((title, int(row), _col_index(col.decode())))
+    return tuple(out)
+
+
 def _col_index(letters: str) -> int:
     n = 0
     for ch in letters:

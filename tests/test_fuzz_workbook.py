@@ -63,6 +63,13 @@ def _cells() -> st.SearchStrategy[dict]:
     return st.sampled_from(SHEETS).flatmap(for_sheet)
 
 
+def _numbers() -> st.SearchStrategy[dict]:
+    """A number of the base workbook set to an extreme, a sign change or a special value."""
+    value = st.sampled_from(fm.NUMBERS) | st.sampled_from([-x for x in fm.NUMBERS]) | st.floats(allow_nan=False, allow_infinity=False)
+    return st.builds(lambda cell, v: {"op": "cell", "sheet": cell[0], "row": cell[1], "col": cell[2], "kind": "number", "value": v},
+                     st.sampled_from(fm.numeric_cells()), value)
+
+
 def _rows_cols() -> st.SearchStrategy[dict]:
     def for_sheet(sheet: str) -> st.SearchStrategy[dict]:
         rows, cols = fm.base_shape()[sheet]
@@ -108,7 +115,7 @@ def _raw() -> st.SearchStrategy[dict]:
     )
 
 
-MUTATION = st.one_of(_cells(), _cells(), _cells(), _rows_cols(), _rows_cols(), _sheets(), _raw())
+MUTATION = st.one_of(_cells(), _cells(), _numbers(), _numbers(), _rows_cols(), _rows_cols(), _sheets(), _raw())
 SPECS = st.lists(MUTATION, min_size=1, max_size=3)
 
 

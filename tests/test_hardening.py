@@ -217,6 +217,20 @@ def test_locale_ambiguous_number_text_in_a_cell(tmp_path, text, accepted):
         assert strict_json(res.stdout)["results"]
 
 
+def test_non_finite_costs_are_bad_input_never_null(tmp_path):
+    f = tmp_path / "tiny.toml"
+    f.write_text('[huge]\nset = ["price.*=1e308"]\n')
+    res = invoke("run", "--scenario-file", f, "--scenario", "huge", "--json")
+    assert res.exit_code == 2, res.stdout
+    assert "null" not in res.stdout and "RuntimeWarning" not in res.stderr
+    assert "scenario huge, 2025: the cost of nfpp is not a finite number" in res.stderr
+    wb = tmp_path / "fx.xlsx"
+    wb.write_bytes(set_cell_xml(BASE.read_bytes(), "FX", "B2", b"<v>5e-324</v>"))
+    res = invoke("run", wb, "--json")
+    assert res.exit_code == 2 and "FX!B2: expected CNY per USD between 0.01 and 1000" in res.stderr
+    assert "no FX rate" not in res.stderr
+
+
 def test_parse_number_rule():
     assert parse_number("32,000.5") == 32000.5
     assert parse_number("0.950") == 0.95  # a leading zero cannot be a thousands group
@@ -302,6 +316,23 @@ def test_interrupted_write_leaves_no_temporary(tmp_path, sig):
     proc.wait(timeout=20)
     assert proc.returncode != 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ignored_hangup_does_not_break_a_write(tmp_path):
+    """Under nohup SIGHUP is ignored: it must stay ignored, and the write must finish."""
+    code = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from costmodel.io.atomic import atomic_path
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with atomic_path(Path({str(tmp_path / 'r.png')!r})) as tmp:
+            tmp.write_bytes(b"complete")
+            os.kill(os.getpid(), signal.SIGHUP)
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r.png").read_bytes() == b"complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.png"]
 
 
 def test_atomic_path_restores_signal_handlers(tmp_path):

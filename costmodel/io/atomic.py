@@ -34,7 +34,7 @@ LEGACY_TMP_AGE = 24 * 3600.0
 _SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
 _active: set[Path] = set()
 _previous: dict[int, object] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handler runs in the thread that may hold it
 
 
 class OutputError(InputError, ValueError):
@@ -116,19 +116,22 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
 
 
 def _on_signal(signum: int, frame) -> None:
-    """Remove the temporary files being written, then end as the signal's previous handler would."""
+    """The process is told to end: remove the temporary files being written, then end as it would have.
+
+    A Python handler installed before is called instead (an exception it raises unwinds ``atomic_path``, which
+    removes its temporary file; if it returns, the write goes on).
+    """
+    previous = _previous.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+        return
     with _lock:
         for tmp in list(_active):
             with suppress(OSError):
                 tmp.unlink()
         _active.clear()
-    previous = _previous.get(signum, signal.SIG_DFL)
-    if callable(previous):
-        previous(signum, frame)
-        return
-    signal.signal(signum, signal.SIG_DFL if previous is None else previous)
-    if previous != signal.SIG_IGN:
-        os.kill(os.getpid(), signum)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def _install_handlers() -> None:
@@ -136,9 +139,10 @@ def _install_handlers() -> None:
         return
     for sig in _SIGNALS:
         current = signal.getsignal(sig)
-        if current is not _on_signal:
-            _previous[sig] = current
-            signal.signal(sig, _on_signal)
+        if current is signal.SIG_IGN or current is _on_signal:
+            continue  # an ignored signal (nohup) stays ignored
+        _previous[sig] = signal.SIG_DFL if current is None else current
+        signal.signal(sig, _on_signal)
 
 
 def _restore_handlers() -> None:
@@ -146,7 +150,7 @@ def _restore_handlers() -> None:
         return
     for sig, previous in list(_previous.items()):
         if signal.getsignal(sig) is _on_signal:
-            signal.signal(sig, signal.SIG_DFL if previous is None else previous)
+            signal.signal(sig, previous)
         del _previous[sig]
 
 

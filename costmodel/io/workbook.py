@@ -35,7 +35,7 @@ from costmodel.io.layout import (
     column_letter,
 )
 from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
-from costmodel.io.xml_scan import bad_numbers, scan_package
+from costmodel.io.xml_scan import bad_numbers, merged_problems, scan_package
 from costmodel.optimize.data import OptimizerData, check_tables, from_tables
 from costmodel.scenario import Scenario, check_scenarios, scenarios_from_rows
 from costmodel.validation import InputError, Problem, ambiguous_dot
@@ -100,6 +100,7 @@ class _Sheets:
         self.values: dict[str, list[tuple]] = {}
         self.problems: list[Problem] = []
         scans = scan_package(path, set(TABLE_SHEETS))
+        self.problems.extend(merged_problems(scans, set(TABLE_SHEETS)))
         unreadable: list[Problem] = []
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -130,8 +130,8 @@ def scan_package(path: Path, tables: set[str]) -> dict[str, SheetScan]:
         Sheet title → ``SheetScan`` for every worksheet found.
 
     Raises:
-        InputError: unsafe XML (naming the entry and its sheet), table sheets too large, merged cells in a
-            table (naming the ranges); every problem at once.
+        InputError: unsafe XML (naming the entry and its sheet), or table sheets too large; every problem at once.
+            Merged cells are reported by ``merged_problems``, with the workbook's other problems.
     """
     try:
         return _scan(path, tables)
@@ -172,12 +172,16 @@ def _scan(path: Path, tables: set[str]) -> dict[str, SheetScan]:
         elif s.cells > MAX_SHEET_CELLS:
             problems.append(Problem(s.title, f"the sheet holds {s.cells:,} cells; a table sheet may hold at most {MAX_SHEET_CELLS:,}; "
                                              "refused unread"))
-        for ref in s.merged:
-            problems.append(Problem(f"{s.title}!{ref}", "merged cells in a table: unmerge them (Home > Merge > Unmerge cells); "
-                                                        "each row needs its own value in every column"))
     if problems:
         raise InputError(problems, str(path))
     return scans
+
+
+def merged_problems(scans: dict[str, SheetScan], tables: set[str]) -> list[Problem]:
+    """Merged cells in the table sheets, one problem per range (reported with the rest, not refused unread)."""
+    return [Problem(f"{s.title}!{ref}", "merged cells in a table: unmerge them (Home > Merge > Unmerge cells); "
+                                        "each row needs its own value in every column")
+            for s in scans.values() if s.title in tables for ref in s.merged]
 
 
 def bad_numbers(path: Path, scan: SheetScan, limit: int = 20) -> list[Problem]:
