@@ -82,6 +82,12 @@ class Model:
         c = {**pset.choices, **(choices or {})}
         chosen = self.check_designs(designs)
         costs = self.evaluate_arrays(v, c, chosen)
+        dense = [(d, side) for d, r in costs.items() for side in ("cathode", "anode")
+                 if np.any(np.asarray(r.metrics[f"{side}_porosity"]) <= 0)]
+        if dense:  # the data are checked when read; this catches overrides that press a coating past its solids
+            raise InputError([Problem(f"scenario {scenario}", f"design {d}: the {side} coating is denser than its solids "
+                                                              f"(no pores left): lower design.{d}.{side}_density_g_cm3")
+                              for d, side in dense], self.dataset.source)
         return build_results(
             {(scenario, d, pset.year): r for d, r in costs.items()},
             fx={(scenario, pset.year): float(np.asarray(v["fx.cny_per_usd"]))},

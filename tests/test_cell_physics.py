@@ -301,3 +301,16 @@ def test_a_material_without_true_density_is_reported_not_a_traceback():
     raw["materials"] = m[~((m["material"] == "pw") & (m["property"] == "true_density_g_cm3"))]
     with pytest.raises(InputError, match="cathode pw has no true_density_g_cm3"):
         validate_tables(raw)
+
+
+def test_an_override_pressing_a_coating_past_its_solids_is_refused():
+    from typer.testing import CliRunner
+
+    from costmodel.cli import app
+
+    res = CliRunner().invoke(app, ["whatif", "--set", "design.nfpp.cathode_density_g_cm3=3.5"])
+    assert res.exit_code == 2, res.output
+    assert "cathode coating is denser than its solids" in res.output
+    values, choices = apply_overrides(PSET, ["design.nfpp.cathode_density_g_cm3=3.5"])
+    with pytest.raises(InputError, match="design nfpp: the cathode coating is denser than its solids"):
+        MODEL.evaluate(2025, values=values, choices=choices)
