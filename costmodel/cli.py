@@ -233,7 +233,8 @@ def validate(
         )
     typer.echo(
         f"{workbook}: OK - {len(ds.design_names)} designs, {ds.prices['item'].nunique()} priced items, "
-        f"years {ds.years[0]}-{ds.years[-1]}, {len(scenarios)} scenarios, {optimizer} (sha256 {wb.sha256[:12]})"
+        f"{len(ds.region_names)} regions (plant in {ds.region}), years {ds.years[0]}-{ds.years[-1]}, {len(scenarios)} scenarios, "
+        f"{optimizer} (sha256 {wb.sha256[:12]})"
     )
 
 
