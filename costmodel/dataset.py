@@ -560,10 +560,9 @@ def _check_regions(frame: pd.DataFrame, ck: Checker) -> pd.DataFrame:
                      **_provenance(r, "regions", label, ck)})
     out = pd.DataFrame(rows, columns=["region", "property", "value", "unit", "source", "date", "status"])
     for region, grp in out.groupby("region", sort=False):
-        have = set(grp["property"])
-        for spec in specs.values():
-            if spec.name not in have and not (spec.name == "currency_per_usd" and
-                                              (grp.loc[grp["property"] == "currency", "value"].isin(["CNY", "USD"])).any()):
+        for spec in specs.values():  # a property given with a bad value is reported at its cell, not as missing
+            if (region, spec.name) not in seen and not (spec.name == "currency_per_usd" and
+                                                        (grp.loc[grp["property"] == "currency", "value"].isin(["CNY", "USD"])).any()):
                 ck.add("regions", first.get(region, ""), "region", f"region {region} has no {spec.name}")
     if out.empty and not ck.problems:
         ck.add("regions", "", "", "no regions given: at least the plant's region is needed")

@@ -314,3 +314,14 @@ def test_an_override_pressing_a_coating_past_its_solids_is_refused():
     values, choices = apply_overrides(PSET, ["design.nfpp.cathode_density_g_cm3=3.5"])
     with pytest.raises(InputError, match="design nfpp: the cathode coating is denser than its solids"):
         MODEL.evaluate(2025, values=values, choices=choices)
+
+
+def test_a_region_figure_out_of_bounds_is_reported_once_at_its_cell(template, tmp_path, capsys):
+    book = openpyxl.load_workbook(template)
+    ws = book["Regions"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "us" and ws.cell(r, 2).value == "duty_rate")
+    ws.cell(row, 3).value = -1
+    path = tmp_path / "duty.xlsx"
+    book.save(path)
+    code, _, err = cli(["validate", str(path)], capsys)
+    assert code == 2 and f"Regions!C{row}" in err and "1 problem found" in err and "has no duty_rate" not in err
