@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from costmodel import Model
 from costmodel.optimize.choices import incumbents, space
 from costmodel.optimize.coefficients import evaluate_points, expand, globals_of
+from costmodel.optimize.context import Context, YearChoice, engine_cost
 from costmodel.optimize.data import from_tables, load_default, read_default_tables
 from costmodel.optimize.model import build, set_objective
-from costmodel.optimize.path import Context, NoSolution, YearChoice, engine_cost, optimize
+from costmodel.optimize.path import NoSolution, optimize
 from costmodel.optimize.solve import solve
 from costmodel.optimize.synthetic import extended_model, large_tables
 

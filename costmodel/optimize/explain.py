@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from costmodel.optimize.coefficients import learning_g
+from costmodel.optimize.context import Context, YearChoice, engine_cost, point_values, read_path
 from costmodel.optimize.model import FAMILIES, Built, set_objective
-from costmodel.optimize.path import Context, YearChoice, engine_cost, point_values, read_path
 from costmodel.optimize.solve import solve
 
 

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from costmodel.model import Model
-from costmodel.optimize.choices import Space, incumbents, space
-from costmodel.optimize.coefficients import Expansion, Globals, evaluate_points, expand, globals_of
+from costmodel.optimize.choices import incumbents, space
+from costmodel.optimize.coefficients import Expansion, evaluate_points, expand, globals_of
+from costmodel.optimize.context import Context, YearChoice, engine_cost, read_path
 from costmodel.optimize.data import OptimizerData
-from costmodel.optimize.model import Built, build, picks, set_objective
+from costmodel.optimize.model import build, picks, set_objective
 from costmodel.optimize.solve import SolverError, SolveResult, solve
-from costmodel.scenario import apply_overrides
-from costmodel.units import parse_price_unit
 
 #: relative mismatch of the expansion on the chosen path below which it counts as exact
 EXACT_TOL = 1e-5
@@ -35,17 +34,6 @@ EXACT_TOL = 1e-5
 
 class NoSolution(Exception):
     """The solver returned no usable solution (with the solver's message)."""
-
-
-@dataclass(frozen=True)
-class YearChoice:
-    """What the path does in one year: the decision point (alternative per group), plant size (GWh/yr),
-    mid-year cumulative output (GWh) and supplier-weighted prices of supplied items (item → USD/kg)."""
-
-    point: tuple[int, ...]
-    plant: float
-    cumulative: float
-    prices: dict[str, float]
 
 
 @dataclass
@@ -95,66 +83,10 @@ class PathResult:
     budget: float | None = None
 
 
-@dataclass
-class Context:
-    """Everything the phases and the explanations share."""
-
-    model: Model
-    data: OptimizerData
-    space: Space
-    globals: Globals
-    years: tuple[int, ...]
-    base_year: int
-    current_plant: float
-    incumbent: dict[str, str]
-    solver: str
-    time_limit: float | None
-
-
 def _checked(res: SolveResult) -> SolveResult:
     if not res.has_solution:
         raise NoSolution(res.message)
     return res
-
-
-def point_values(model: Model, data: OptimizerData, sp: Space, year: int, point: tuple[int, ...]):
-    """Flat (values, choices) of a decision point in a year: its lever and route overrides applied."""
-    lever = {lv.name: lv.changes for lv in data.levers}
-    route = {r.name: r.change for r in data.routes}
-    overrides = [c for name in sp.levers(point) for c in lever[name]] + [route[r] for r in sp.routes(point).values()]
-    return apply_overrides(model.parameters(year), overrides, where="optimizer path")
-
-
-def engine_cost(ctx: Context, year: int, choice: YearChoice) -> float:
-    """The engine's cost (USD/kWh) of one year of a path, supplier prices as contract prices."""
-    values, choices = point_values(ctx.model, ctx.data, ctx.space, year, choice.point)
-    d = ctx.data.design
-    values[f"design.{d}.plant_capacity_gwh"] = choice.plant
-    values[f"design.{d}.cumulative_output_gwh"] = choice.cumulative
-    for item, usd in choice.prices.items():
-        unit = ctx.model.dataset.static.price_units[item]
-        # the quoted price whose resolved (link-shifted) value is the supplier's price
-        values[f"price.{item}"] = unit.from_canonical(usd - ctx.globals.price_shift[(item, year)], values["fx.cny_per_usd"])
-    return float(ctx.model.evaluate_arrays(values, choices, [d])[d].total)
-
-
-def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]]:
-    """The loaded solution as one ``YearChoice`` per year, and supplier rows (year, supplier, item, kt, cap kt)."""
-    import pyomo.environ as pyo
-
-    m = built.model
-    out, rows = [], []
-    chosen = picks(built)
-    for j, y in enumerate(ctx.years):
-        prices = {}
-        for it in sorted({s.item for s in built.suppliers}):
-            qs = [(s, float(pyo.value(m.q[n, j]))) for n, s in enumerate(built.suppliers) if s.item == it]
-            total = sum(q for _, q in qs)
-            if total > 1e-9:
-                prices[it] = sum(q * parse_price_unit(s.unit).to_canonical(s.price, ctx.globals.fx[y]) for s, q in qs) / total
-            rows.extend((y, s.name, it, q, s.capacity_kt if y >= s.first_year else 0.0) for s, q in qs)
-        out.append(YearChoice(ctx.space.point(chosen[j]), float(pyo.value(m.size[j])), float(pyo.value(m.x[j])), prices))
-    return out, rows
 
 
 def expansion_mismatch(ctx: Context, exps: list[Expansion], chosen: list[tuple[int, ...]]) -> list[float]:
