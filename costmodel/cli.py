@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli_common import EXIT_BAD_INPUT, App, check_output, json_text, load_model, stdout_console
+from costmodel.cli_common import EXIT_BAD_INPUT, App, available_scenarios, check_output, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.results import Results
@@ -54,13 +54,7 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing --o
 
 def _scenarios(wb, files: list[Path] | None) -> dict:
     """Scenarios available to a run: the workbook's sheet (or the bundled set) plus TOML files."""
-    from costmodel.scenario import default_scenarios, load_scenarios, scenarios_from_rows
-
-    found = dict(scenarios_from_rows(wb.scenario_rows)) if wb is not None else dict(default_scenarios())
-    if files:
-        extra = load_scenarios(files)
-        found.update(extra)
-    return found
+    return available_scenarios(wb, files)
 
 
 def _summary_records(results: Results, n_top: int = 3) -> list[dict]:
@@ -307,10 +301,11 @@ def breakdown(
 
 
 def _register_commands() -> None:
-    from costmodel import cli_analysis, cli_optimize
+    from costmodel import cli_analysis, cli_history, cli_optimize
 
     cli_analysis.register(app)
     cli_optimize.register(app)
+    cli_history.register(app)
 
 
 _register_commands()

@@ -112,6 +112,16 @@ def load_model(workbook: Path | None = None, region: str | None = None):
     return Model(dataset.with_region(region) if region else dataset), wb
 
 
+def available_scenarios(wb, files: list[Path] | None) -> dict:
+    """Scenarios available to a run: the workbook's Scenarios sheet (or the bundled set) plus TOML files."""
+    from costmodel.scenario import default_scenarios, load_scenarios, scenarios_from_rows
+
+    found = dict(scenarios_from_rows(wb.scenario_rows)) if wb is not None else dict(default_scenarios())
+    if files:
+        found.update(load_scenarios(files))
+    return found
+
+
 def stdout_console(min_width: int = 100):
     """A rich console on stdout: at least ``min_width`` wide on a terminal, ``PIPE_WIDTH`` when stdout is not one."""
     from rich.console import Console

@@ -9,6 +9,7 @@ Tables (pandas DataFrames, one row per figure, each with source, date and status
     globals    name, value                              plant, finance, learning
     links      target, driver, coefficient, driver_ref  derived prices
     regions    region, property, value                  plant locations (labour, power, capex, WACC, duty)
+    history    date, item, price, unit, low, high       the price history (months or days; ``history.table``)
 
 ``validate_tables`` checks raw tables (from the packaged CSV files or from a workbook) and
 reports every problem at once, each located by a ``locate(table, row, column)`` callback
@@ -31,6 +32,7 @@ from costmodel.engine.design import dense_density
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS
 from costmodel.engine.formats import fit_problems
 from costmodel.engine.inputs import PriceLink, StaticData
+from costmodel.history.table import History, check_history, empty_history
 from costmodel.units import UnitError, parse_price_unit
 from costmodel.validation import InputError, Problem, parse_number
 
@@ -110,6 +112,8 @@ class Dataset:
     source: str = "bundled default data"
     regions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["region", "property", "value"]))
     warnings: tuple[str, ...] = ()
+    history: History = field(default_factory=empty_history)
+    history_source: str = "none"
     _psets: dict[int, ParameterSet] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -244,9 +248,13 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
         locate: maps (table, row label, column) to a location string.
         source: name of the input (file path) used in the error report.
     """
-    ck = Checker(locate)
+    history_source = source
     if raw.get("regions") is None:  # a workbook from before plant regions: the bundled Regions table
         raw = {**raw, "regions": read_bundled_tables()["regions"]}
+    if raw.get("history") is None:  # a workbook from before price histories: the bundled history, for the items it knows
+        raw = {**raw, "history": read_bundled_tables()["history"]}
+        locate, history_source = _history_fallback(locate), "bundled price history"
+    ck = Checker(locate)
     for table, cols in REQUIRED.items():
         frame = raw.get(table)
         if frame is None:
@@ -271,15 +279,34 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
     globals_ = _check_globals(raw["globals"], ck, set(regions["region"]))
     designs = _check_designs(raw["designs"], items, materials, ck)
     _check_reference(raw["globals"], globals_, designs, ck)
+    history = _check_history_table(raw["history"], items, history_source != source, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
     static = _static(items, prices, links)
     labels = {(r.design, r.parameter): r.label for r in designs.itertuples()}
-    ds = Dataset(prices, fx, items, materials, designs.drop(columns="label"), globals_, links, static, source, regions)
+    ds = Dataset(prices, fx, items, materials, designs.drop(columns="label"), globals_, links, static, source, regions,
+                 history=history, history_source=history_source)
     warnings = _check_physics(ds, labels, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
     return replace(ds, warnings=tuple(warnings))
+
+
+def _history_fallback(locate: Locator) -> Locator:
+    """Locate the bundled history's rows in its CSV file, the other tables as the caller does."""
+    def where(table: str, row: object, column: str) -> str:
+        return csv_locator("price_history", row, column) if table == "history" else locate(table, row, column)
+    return where
+
+
+def _check_history_table(frame: pd.DataFrame, items: pd.DataFrame, bundled: bool, ck: Checker) -> History:
+    """The price history, checked vectorized (``history.table``); the bundled one keeps only the items the data know."""
+    dims = dict(zip(items["item"], items["dimension"]))
+    if bundled:
+        frame = frame[frame["item"].isin([*dims, "cny_per_usd"])]
+    history, problems = check_history(frame, dims, ck.locate, table="history")
+    ck.problems.extend(problems)
+    return history
 
 
 def _rows(frame: pd.DataFrame):
@@ -719,7 +746,7 @@ def _static(items: pd.DataFrame, prices: pd.DataFrame, links: pd.DataFrame) -> S
 # ----------------------------------------------------------------------------- bundled data
 
 DATA_FILES = {"prices": "prices", "fx": "fx", "items": "items", "materials": "materials", "designs": "designs", "links": "price_links",
-              "regions": "regions"}
+              "regions": "regions", "history": "price_history"}
 
 
 def read_bundled_tables() -> dict[str, pd.DataFrame]:

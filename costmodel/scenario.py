@@ -5,6 +5,10 @@ Override syntax (the same on the command line, in TOML files and in the workbook
                      unsigned ``8%`` means 0.08) or a choice (``design.nfpp.anode_material=hc_bamboo``)
     ``PATH=+20%``    relative change (also ``-15%``)
     ``PATH=x1.5``    multiply (also ``*1.5``, ``×1.5``)
+    ``PATH@PERIOD=VALUE``  only in some periods: a year (``price.li2co3@2026=120000``), years (``@2026-2028``,
+                     ``@2026,2028``) or months (``price.li2co3@2026-06=+15%``, ``@2026-06..2026-12``). Several such
+                     overrides of one parameter give it a path. Year overrides apply to every month of the year;
+                     month overrides only to the monthly history (``costmodel index``), not to whole years.
 
 ``*`` in a path matches within one name part: ``design.*.anode_material`` changes every design
 that has that parameter, ``price.hc_*`` every hard-carbon price. A path that matches nothing is
@@ -35,6 +39,7 @@ from typing import Literal
 from costmodel.catalog import ParameterSpec, load_catalog
 from costmodel.dataset import ParameterSet
 from costmodel.engine.formats import FORMAT_PARAMETERS, fit_problems
+from costmodel.history.months import month_number, month_text
 from costmodel.validation import AmbiguousNumber, InputError, NotFiniteNumber, Problem, parse_number
 
 Op = Literal["set", "pct", "mul"]
@@ -73,6 +78,7 @@ class Override:
         op: ``set``, ``pct`` (value in percent, +20 → ×1.2) or ``mul``.
         value: number, or text for a choice.
         years: the years it applies to; None for every year.
+        months: the months (``YYYY-MM``) it applies to; None when it is not limited to months.
         where: where it was written (``Scenarios!B7``, ``my.toml line 4 [name]``); problems with it name this
             place. None when it came from the command line (the caller names the option).
     """
@@ -82,6 +88,7 @@ class Override:
     value: float | str
     years: tuple[int, ...] | None = None
     where: str | None = field(default=None, compare=False)
+    months: tuple[str, ...] | None = None
 
     @property
     def text(self) -> str:
@@ -94,8 +101,10 @@ class Override:
             return f"{self.path}=x{_num(self.value)}"
         return f"{self.path}={_num(self.value)}"
 
-    def applies_to(self, year: int) -> bool:
-        """True if the override is active in ``year``."""
+    def applies_to(self, year: int, month: str | None = None) -> bool:
+        """True if the override is active in ``year`` (or in ``month`` of it, for a monthly evaluation)."""
+        if self.months is not None:
+            return month is not None and month in self.months
         return self.years is None or year in self.years
 
 
@@ -143,6 +152,12 @@ def _parse_override(text: str, years: Iterable[int] | None) -> Override:
     if not m or not m.group(1) or not m.group(2):
         raise ValueError(f"cannot read {raw!r}; {FORMS}")
     path, rhs = m.group(1), m.group(2)
+    months = None
+    if "@" in path:
+        path, _, period = path.partition("@")
+        if years:
+            raise ValueError(f"{raw!r} gives its period twice (after @ and as years); give it once")
+        years, months = parse_period(period, raw)
     if not _PATH.match(path):
         raise ValueError(f"{path!r} in {raw!r} is not a parameter path such as price.li2co3 or design.*.np_ratio; {FORMS}")
     yrs = tuple(dict.fromkeys(int(y) for y in years)) if years else None
@@ -151,24 +166,57 @@ def _parse_override(text: str, years: Iterable[int] | None) -> Override:
         size = _number(pct.group(2))
         if size is None:
             raise ValueError(f"cannot read the percentage in {raw!r}; {FORMS}")
-        return Override(path, "pct", _finite(size if pct.group(1) == "+" else -size, raw, "percentage"), yrs)
+        return Override(path, "pct", _finite(size if pct.group(1) == "+" else -size, raw, "percentage"), yrs, months=months)
     mul = _MUL.match(rhs)
     if mul or rhs in ("x", "*", "×"):
         factor = _number(mul.group(1)) if mul else None
         if factor is not None:
-            return Override(path, "mul", _finite(factor, raw, "factor"), yrs)
+            return Override(path, "mul", _finite(factor, raw, "factor"), yrs, months=months)
         if not _NAME.match(rhs) or rhs == "x":  # a choice such as xsep starts with x too
             raise ValueError(f"cannot read the factor in {raw!r}; write PATH=x1.5")
     if rhs[0] in "+-":
         raise ValueError(f"cannot read {raw!r}: write PATH=+20% or PATH=-15% for a change, PATH=VALUE to set a value")
     value = _number(rhs)
     if value is not None:
-        return Override(path, "set", _finite(value, raw, "value"), yrs)
+        return Override(path, "set", _finite(value, raw, "value"), yrs, months=months)
     if _NAME.match(rhs):
-        return Override(path, "set", rhs, yrs)
+        return Override(path, "set", rhs, yrs, months=months)
     if not (rhs[0].isalnum() or rhs[0] == "."):
         raise ValueError(f"unknown operation {rhs[0]!r} in {raw!r}; {FORMS}")
     raise ValueError(f"cannot read the value in {raw!r}; {FORMS}")
+
+
+def parse_period(text: str, raw: str = "") -> tuple[tuple[int, ...] | None, tuple[str, ...] | None]:
+    """The period after ``@``: (years, None) for ``2026``, ``2026-2028``, ``2026..2028``, ``2026,2028``;
+    (None, months) for ``2026-06``, ``2026-06..2026-12``, ``2026-06,2026-09``.
+
+    Raises:
+        ValueError: anything else, a range that runs backwards, or years mixed with months.
+    """
+    rule = "write @2026, @2026-2028, @2026-06 or @2026-06..2026-12"
+    years: list[int] = []
+    months: list[str] = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if m := re.fullmatch(r"(\d{4})(?:\s*(?:-|\.\.)\s*(\d{4}))?", part):
+            a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+            if b < a:
+                raise ValueError(f"the years {part!r} in {raw!r} run backwards")
+            years.extend(range(a, b + 1))
+        elif m := re.fullmatch(r"(\d{4}-\d{2})(?:\s*\.\.\s*(\d{4}-\d{2}))?", part):
+            try:
+                a, b = month_number(m.group(1)), month_number(m.group(2) or m.group(1))
+            except ValueError as exc:
+                raise ValueError(f"{exc} (in {raw!r})") from None
+            if b < a:
+                raise ValueError(f"the months {part!r} in {raw!r} run backwards")
+            months.extend(month_text(n) for n in range(a, b + 1))
+        else:
+            raise ValueError(f"cannot read the period {part!r} in {raw!r}; {rule}")
+    if years and months:
+        raise ValueError(f"the period in {raw!r} mixes years and months; write one override for each")
+    if any(not 1990 <= y <= 2100 for y in years) or any(not 1990 <= int(m[:4]) <= 2100 for m in months):
+        raise ValueError(f"the period in {raw!r} must lie between 1990 and 2100")
+    return (tuple(dict.fromkeys(years)) or None), (tuple(dict.fromkeys(months)) or None)
 
 
 def _number(text: str) -> float | None:
@@ -217,9 +265,10 @@ def _hint(word: str, candidates: Iterable[str]) -> str:
 
 
 def apply_overrides(
-    pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override"
+    pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override", month: str | None = None
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Apply overrides active in ``pset.year``, in order; ``pset`` is never changed.
+    """Apply overrides active in ``pset.year`` (and ``month``, for a monthly evaluation), in order; ``pset`` is never
+    changed.
 
     Args:
         pset: the flat parameters of one year.
@@ -246,7 +295,7 @@ def apply_overrides(
             except ValueError as exc:
                 problems.append(Problem(where, str(exc)))
                 continue
-        if not o.applies_to(pset.year):
+        if not o.applies_to(pset.year, month):
             continue
         at = o.where or where
         targets = _targets(o.path, names)

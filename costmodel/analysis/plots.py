@@ -147,3 +147,25 @@ def whatif_plot(frame: pd.DataFrame, path: Path, title: str = "") -> Path:
     path = _save(fig, path)
     plt.close(fig)
     return path
+
+
+def index_plot(frame: pd.DataFrame, base: str, path: Path, reference: str | None = None) -> Path:
+    """Monthly cell cost (USD/kWh, top) and its index (base month = 100, bottom) per design."""
+    plt = _plt()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    months = list(dict.fromkeys(frame["month"]))
+    x = np.arange(len(months))
+    for n, (design, rows) in enumerate(frame.groupby("design", sort=False)):
+        style = "--" if design == reference else "-"
+        top.plot(x, rows["usd_per_kwh"].to_numpy(), style, color=f"C{n}", label=design)
+        bottom.plot(x, rows["index"].to_numpy(), style, color=f"C{n}", label=design)
+    top.set_ylabel("cell cost, USD/kWh")
+    top.set_title("Cell cost per month")
+    top.legend(fontsize=8)
+    bottom.axhline(100, color="black", lw=0.6)
+    bottom.set_ylabel(f"index ({base} = 100)")
+    step = max(1, len(months) // 12)
+    bottom.set_xticks(x[::step], months[::step], rotation=45, ha="right")
+    path = _save(fig, path)
+    plt.close(fig)
+    return path

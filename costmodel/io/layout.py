@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from costmodel.history.table import COLUMNS as HISTORY_COLUMNS
+from costmodel.history.table import REQUIRED as HISTORY_REQUIRED
 from costmodel.optimize.data import COLUMNS as OPTIMIZER_COLUMNS
 from costmodel.optimize.data import REQUIRED as OPTIMIZER_REQUIRED
 
@@ -38,9 +40,11 @@ LONG_SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("Price links", "links",
               ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit", "source", "date", "status"),
               ("target", "driver", "coefficient", "driver_ref", "driver_ref_unit")),
+    SheetSpec("Price history", "history", HISTORY_COLUMNS, HISTORY_REQUIRED),
 )
-OPTIONAL_TABLES: tuple[str, ...] = ("regions",)
-"""Long tables a workbook may leave out: the bundled table is used (workbooks from before plant regions)."""
+OPTIONAL_TABLES: tuple[str, ...] = ("regions", "history")
+"""Long tables a workbook may leave out: the bundled table is used (workbooks from before plant regions or price histories)."""
+HISTORY_SHEET = "Price history"
 DESIGNS_SHEET = "Designs"
 DESIGN_FIXED_COLUMNS: tuple[str, ...] = ("parameter", "unit", "description")
 DESIGN_SOURCES_SHEET = "Design sources"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from costmodel.catalog import load_catalog, scope_specs
 from costmodel.dataset import STATUSES, Dataset
+from costmodel.history.table import STATUSES as HISTORY_STATUSES
 from costmodel.io.atomic import atomic_path
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
@@ -63,7 +64,11 @@ GUIDE = [
     "   group is used. Routes: exactly one route of each family (e.g. hard_carbon) is used each year. Costs are M USD;",
     "   supplier capacity kt per year at a price in the row's unit; plant sizes and demand GWh per year.",
     "   Without these six sheets, costmodel optimize uses its bundled tables.",
-    "7. Check the file:   costmodel validate this.xlsx",
+    "7. Price history: one quote per row (date YYYY-MM or YYYY-MM-DD, item, price, unit, low/high, source, status).",
+    "   costmodel index this.xlsx prints the cell cost per month, its index and the month-over-month change by item;",
+    "   costmodel prices import FEED.csv --map MAP.toml --workbook this.xlsx --out new.xlsx merges a price feed into a copy.",
+    "   A scenario change may hold a period: price.li2co3@2026=120000, price.li2co3@2026-06=+15% (a price path).",
+    "8. Check the file:   costmodel validate this.xlsx",
     "   Run it:           costmodel run this.xlsx --scenario base --scenario lithium_crash --out results.xlsx",
     "   Results go to a new workbook; this file is never written.",
     "",
@@ -180,6 +185,7 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
         "regions": ds.regions,
         "globals": _globals_frame(ds),
         "links": ds.links,
+        "history": ds.history.quotes,
     }
     for spec in LONG_SHEETS:
         frame = frames[spec.table].reindex(columns=list(spec.columns))
@@ -187,12 +193,13 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
         _table(wb, ws, spec.sheet, list(spec.columns), frame, header)
         for j, col in enumerate(spec.columns):
             source = {
-                "unit": PRICE_UNITS, "driver_ref_unit": PRICE_UNITS, "status": STATUSES, "item": lists["items"],
+                "unit": PRICE_UNITS, "driver_ref_unit": PRICE_UNITS, "item": lists["items"],
+                "status": HISTORY_STATUSES if spec.table == "history" else STATUSES,
                 "target": lists["items"], "driver": lists["items"], "role": ("cathode", "anode"),
                 "dimension": ("mass", "area", "count", "energy"),
             }.get(col)
             if source and not (spec.table == "items" and col == "item"):
-                _dropdown(ws, j, len(frame), col, lists, source)
+                _dropdown(ws, j, len(frame), col, lists, source, warn=spec.table == "history" and col in ("item", "unit"))
         if spec.table == "globals":
             for i, row in enumerate(frame.itertuples(index=False), start=1):
                 s = catalog[("global", row.name)]
@@ -206,6 +213,14 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
         if spec.table == "items":
             for i, row in enumerate(frame.itertuples(index=False), start=1):
                 ws.write_comment(i, 0, str(row.description), {"x_scale": 2})
+        if spec.table == "history":
+            ws.write_comment(0, 0, "A month (2025-11: a monthly average) or a day (2025-11-06: a spot quote). Several quotes in a "
+                             "month are averaged; a month without one carries the last quote forward (marked stale).",
+                             {"x_scale": 2, "y_scale": 1.5})
+            ws.write_comment(0, 3, "Any price unit of the item's dimension (CNY/t, USD/t, ...); converted to the Prices sheet's "
+                             "unit at the month's rate. Item cny_per_usd (unit CNY/USD) gives a monthly exchange rate.",
+                             {"x_scale": 2, "y_scale": 1.5})
+            ws.write_comment(0, 7, "quoted (blank), interpolated (a point between quotes), derived or assumption")
         if spec.table == "prices":
             ws.write_comment(0, 3, "Quoted unit: CURRENCY/QUANTITY. t and MT are metric tonnes (never tesla).")
             ws.write_comment(0, 4, "Low and high: the range used by sensitivity and Monte Carlo.")

@@ -27,6 +27,8 @@ MAX_SHEET_ROWS = 10_000
 """Most rows a table sheet may span (the base workbook's largest table has under 200)."""
 MAX_SHEET_CELLS = 200_000
 """Most stored cells a sheet may hold."""
+LARGE_SHEETS: dict[str, tuple[int, int]] = {"Price history": (200_001, 1_600_008)}
+"""Table sheets that may be longer (rows, cells): a price history of 200,000 quotes (ten years of daily quotes of 50 items)."""
 _HEAD_BYTES = 64 * 1024
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -166,11 +168,12 @@ def _scan(path: Path, tables: set[str]) -> dict[str, SheetScan]:
     for s in scans.values():
         if s.title not in tables:
             continue
-        if s.rows > MAX_SHEET_ROWS:
-            problems.append(Problem(s.title, f"the sheet reaches row {s.rows:,}; a table sheet may span at most {MAX_SHEET_ROWS:,} "
+        max_rows, max_cells = LARGE_SHEETS.get(s.title, (MAX_SHEET_ROWS, MAX_SHEET_CELLS))
+        if s.rows > max_rows:
+            problems.append(Problem(s.title, f"the sheet reaches row {s.rows:,}; a table sheet may span at most {max_rows:,} "
                                              "rows (is data pasted or formatted far below the table?); refused unread"))
-        elif s.cells > MAX_SHEET_CELLS:
-            problems.append(Problem(s.title, f"the sheet holds {s.cells:,} cells; a table sheet may hold at most {MAX_SHEET_CELLS:,}; "
+        elif s.cells > max_cells:
+            problems.append(Problem(s.title, f"the sheet holds {s.cells:,} cells; a table sheet may hold at most {max_cells:,}; "
                                              "refused unread"))
     if problems:
         raise InputError(problems, str(path))
