@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli_common import EXIT_BAD_INPUT, App, available_scenarios, check_output, json_text, load_model, stdout_console
+from costmodel.cli_common import EXIT_BAD_INPUT, App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.results import Results
@@ -90,7 +90,8 @@ def run(
     workbook: WorkbookArg = None,
     scenario: ScenarioOpt = None,
     scenario_file: ScenarioFileOpt = None,
-    year: YearOpt = None,
+    year: Annotated[list[str] | None, typer.Option("--year", "--years", "-y", help="Year(s) of prices, FX and year overrides: "
+                                                  "2026, 2025-2028, or all (repeatable; default the first year in the data).")] = None,
     design: DesignOpt = None,
     region: Annotated[str | None, typer.Option("--region", "-r", help="Plant region (cn, de, hu, us, ...; a row group of the "
                                                                       "Regions table), or 'all' to compare every region side by "
@@ -108,7 +109,7 @@ def run(
     regions = model.dataset.region_names if region == "all" else (model.dataset.region,)
     if region == "all":
         chosen = in_regions(chosen, regions, suffix=True)
-    run_ = run_scenarios(model, chosen, [year] if year else None, design)
+    run_ = run_scenarios(model, chosen, _years(year, model.dataset.years), design)
     records = _summary_records(run_.results)
     for r in records:
         r["region"] = r["scenario"].rsplit("@", 1)[1] if region == "all" else regions[0]
@@ -120,7 +121,66 @@ def run(
     if region == "all":
         _print_regions(model, records, regions)
         return
+    if len({r["year"] for r in records}) > 1:
+        _print_years(model, records, chosen)
+        return
     _print_summary(model, run_.results, records)
+
+
+def _years(texts: list[str] | None, available: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``--year`` values: 2026, 2025-2028 (or 2025..2028), all; None for the default year."""
+    if not texts:
+        return None
+    from costmodel.scenario import parse_years
+
+    out: list[int] = []
+    for text in texts:
+        if text.strip().lower() == "all":
+            out.extend(available)
+            continue
+        try:
+            out.extend(parse_years(text.replace("..", "-")) or ())
+        except ValueError as exc:
+            raise fail(f"--year {text!r}: {exc}; or all") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _print_years(model, records: list[dict], scenarios) -> None:
+    """Cost over the years: one table per scenario, designs down, years across (USD/kWh, change against the first year);
+    the scenario's year-specific changes below it."""
+    from rich.table import Table
+
+    years = sorted({r["year"] for r in records})
+    for sc in dict.fromkeys(r["scenario"] for r in records):
+        rows = {(r["design"], r["year"]): r for r in records if r["scenario"] == sc}
+        table = Table(title=f"Cell cost over the years, USD/kWh (change against {years[0]}), scenario {sc} ({model.dataset.source})",
+                      title_justify="left")
+        table.add_column("design")
+        for y in years:
+            table.add_column(str(y), justify="right")
+        table.add_column(f"gap to {records[0]['reference']}, {years[-1]}", justify="right")
+        for d in dict.fromkeys(r["design"] for r in records):
+            first = rows[(d, years[0])]["usd_per_kwh"]
+            cells = [f"{rows[(d, y)]['usd_per_kwh']:.2f}" + ("" if y == years[0] else
+                                                             f" ({(rows[(d, y)]['usd_per_kwh'] / first - 1) * 100:+.1f} %)")
+                     for y in years]
+            last = rows[(d, years[-1])]
+            gap = "reference" if d == last["reference"] else f"{last['gap_usd_per_kwh']:+.2f}"
+            table.add_row(d, *cells, gap)
+        console = _stdout()
+        console.print(table)
+        definition = next((s for s in scenarios if s.name == sc), None)
+        dated = [o for o in (definition.overrides if definition else ()) if o.years or o.months]
+        if dated:
+            console.print("  changes by year: " + "; ".join(f"{o.text} in {_period_text(o)}" for o in dated), highlight=False,
+                          markup=False)
+
+
+def _period_text(o) -> str:
+    if o.months:
+        return o.months[0] if len(o.months) == 1 else f"{o.months[0]}..{o.months[-1]}"
+    ys = sorted(o.years)
+    return str(ys[0]) if len(ys) == 1 else (f"{ys[0]}-{ys[-1]}" if ys == list(range(ys[0], ys[-1] + 1)) else ", ".join(map(str, ys)))
 
 
 def _print_regions(model, records: list[dict], regions: tuple[str, ...]) -> None:

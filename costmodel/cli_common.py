@@ -45,6 +45,26 @@ class GuardedCommand(TyperCommand):
         except UnitError as exc:
             raise fail(str(exc)) from None
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Refuse an option that takes one value given more than once (``--year 2025 --year 2026`` would silently keep the
+        last)."""
+        single = {}
+        for p in self.get_params(ctx):
+            if getattr(p, "param_type_name", "") == "option" and not p.multiple and not getattr(p, "is_flag", False):
+                for name in p.opts:
+                    single[name] = p.opts
+        seen: dict[tuple, list[str]] = {}
+        for a in args:
+            if a == "--":
+                break
+            name = a.split("=", 1)[0] if a.startswith("--") else a
+            if name in single:
+                seen.setdefault(tuple(single[name]), []).append(name)
+        for opts, uses in seen.items():
+            if len(uses) > 1:
+                raise fail(f"{max(opts, key=len)} is given {len(uses)} times; give it once")
+        return super().parse_args(ctx, args)
+
     def get_params(self, ctx: Any) -> list:
         """The parameters, flags without a value placeholder in ``--help`` (``--json``, not ``--json <bool>``)."""
         params = super().get_params(ctx)

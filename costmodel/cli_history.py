@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
             overrides = [*chosen.overrides, *overrides]
             name = chosen.name
         run = monthly_index(model, first, last, base_m, design, overrides, fill, where=f"scenario {name}")
-        ci, att = run.index, run.attribution
+        ci = run.index
         shown = shown or ci.months[-1]
         if shown not in ci.months:
             raise fail(f"--month {shown} is outside {ci.months[0]}..{ci.months[-1]}")

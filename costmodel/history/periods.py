@@ -26,6 +26,7 @@ from costmodel.model import Model
 from costmodel.scenario import Override, apply_overrides
 from costmodel.units import parse_price_unit
 
+
 @dataclass(frozen=True)
 class MonthlyInputs:
     """Flat engine inputs of consecutive months.

@@ -80,6 +80,8 @@ class _Writer:
         self._components(components)
         self._summary(summary)
         self._charts(charts)
+        if self.r.fx["year"].nunique() > 1:
+            self._years(self.wb.add_worksheet("Over the years"))
         self._frame("Masses", self.r.masses)
         self._frame("Metrics", self.r.metrics)
         self._frame("Inputs", self._inputs_frame())
@@ -230,6 +232,33 @@ class _Writer:
             row += max(len(CATEGORIES) + 3, 20)
         ws.set_column(0, 0, 26)
         ws.set_column(1, 8, 12)
+
+    def _years(self, ws) -> None:
+        """Cost per year of every scenario and design (SUMIFS over Summary) and a line chart of it."""
+        usd = self._totals()
+        totals = usd.groupby(["scenario", "design", "year"], sort=False)["value"].sum()
+        years = sorted({int(y) for y in usd["year"]})
+        series = list(dict.fromkeys((sc, d) for sc, d, _ in totals.index))
+        ws.write_string(0, 0, "year", self.head)
+        for j, (sc, d) in enumerate(series, start=1):
+            ws.write_string(0, j, f"{d} ({sc})", self.head)
+            ws.write_comment(0, j, f"USD/kWh of design {d} in scenario {sc}: SUMIFS over the Summary sheet")
+        for i, y in enumerate(years, start=1):
+            ws.write_number(i, 0, y)
+            for j, (sc, d) in enumerate(series, start=1):
+                formula = f'=SUMIFS(Summary!$D:$D,Summary!$A:$A,"{sc}",Summary!$B:$B,"{d}",Summary!$C:$C,$A{i + 1})'
+                ws.write_formula(i, j, formula, self.usd, float(totals.get((sc, d, y), float("nan"))))
+        chart = self.wb.add_chart({"type": "line"})
+        for j, _ in enumerate(series, start=1):
+            chart.add_series({"name": ["Over the years", 0, j], "categories": ["Over the years", 1, 0, len(years), 0],
+                              "values": ["Over the years", 1, j, len(years), j], "marker": {"type": "circle"}})
+        chart.set_title({"name": "Cell cost over the years, per design and scenario"})
+        chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+        chart.set_x_axis({"name": "year"})
+        chart.set_size({"width": 760, "height": 420})
+        ws.insert_chart(len(years) + 3, 0, chart)
+        ws.set_column(0, len(series), 16)
+        ws.freeze_panes(1, 1)
 
     def _snapshot_index(self) -> dict[str, tuple[float, str]]:
         frame = self.inputs
