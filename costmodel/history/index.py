@@ -20,9 +20,9 @@ References:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -196,55 +196,63 @@ def month_over_month(model: Model, inputs: MonthlyInputs, designs: Sequence[str]
     return _attribution_frames(inputs, designs, names, results, pairs)
 
 
-def _coalitions(k: int) -> list[tuple[int, ...]]:
-    """Empty set, singletons, pairs; then the grand coalition and each coalition missing one player (the checks)."""
-    out: list[tuple[int, ...]] = [(), *((i,) for i in range(k)), *itertools.combinations(range(k), 2)]
+@lru_cache(maxsize=256)
+def _coalitions(k: int) -> np.ndarray:
+    """Membership (rows × k) of the empty set, the singletons, the pairs (in ``triu_indices`` order); then the checks:
+    the grand coalition (k >= 3) and each coalition missing one player (k >= 4)."""
+    rows = [np.zeros((1, k), dtype=bool), np.eye(k, dtype=bool)]
+    i, j = np.triu_indices(k, 1)
+    pairs = np.zeros((len(i), k), dtype=bool)
+    pairs[np.arange(len(i)), i] = True
+    pairs[np.arange(len(i)), j] = True
+    rows.append(pairs)
     if k >= 3:
-        everyone = tuple(range(k))
-        out.append(everyone)
-        if k >= 4:
-            out += [tuple(j for j in everyone if j != i) for i in range(k)]
+        rows.append(np.ones((1, k), dtype=bool))
+    if k >= 4:
+        rows.append(~np.eye(k, dtype=bool))
+    out = np.concatenate(rows)
+    out.flags.writeable = False
     return out
 
 
 def _two_additive(group, evaluate, choices, n_players, results) -> list:
     """Shapley parts of 2-additive months in one engine call; returns the months that failed the check."""
-    rows_t, masks, spans = [], [], []
+    blocks, rows_t, spans = [], [], []
+    start = 0
     for t, moved in group:
-        coal = _coalitions(len(moved))
-        start = len(rows_t)
-        for c in coal:
-            m = np.zeros(n_players, dtype=bool)
-            m[[moved[i] for i in c]] = True
-            masks.append(m)
-            rows_t.append(t)
-        spans.append((start, len(rows_t), coal))
-    v_all = evaluate(np.array(rows_t), np.array(masks).reshape(len(rows_t), n_players), choices)
+        member = _coalitions(len(moved))
+        mask = np.zeros((len(member), n_players), dtype=bool)
+        mask[:, moved] = member
+        blocks.append(mask)
+        rows_t.append(np.full(len(member), t))
+        spans.append((start, start + len(member)))
+        start += len(member)
+    v_all = evaluate(np.concatenate(rows_t), np.concatenate(blocks), choices)
     failed = []
-    for (t, moved), (a, b, coal) in zip(group, spans, strict=True):
+    for (t, moved), (a, b) in zip(group, spans, strict=True):
         k = len(moved)
         v = v_all[a:b]
         empty = v[0]
         single = v[1:1 + k] - empty
+        i, j = np.triu_indices(k, 1)
+        n_pairs = len(i)
         pair = np.zeros((k, k, v.shape[1]))
-        for r, c in enumerate(coal[1 + k:1 + k + k * (k - 1) // 2], start=1 + k):
-            i, j = c
-            pair[i, j] = pair[j, i] = v[r] - single[i] - single[j] - empty
-        phi = single + 0.5 * pair.sum(axis=1)
-        checks = coal[1 + k + k * (k - 1) // 2:]
-        scale = max(1.0, float(np.abs(v).max()))
-        ok = True
-        for r, c in enumerate(checks, start=1 + k + k * (k - 1) // 2):
-            idx = list(c)
-            pred = empty + single[idx].sum(axis=0) + sum(pair[i, j] for i, j in itertools.combinations(idx, 2))
-            if np.abs(pred - v[r]).max() > TOLERANCE * scale:
-                ok = False
-                break
-        if not ok:
-            failed.append((t, moved))
-            continue
-        total = v[coal.index(tuple(range(k)))] if k >= 3 else (v[-1] if k else empty)
-        results[t] = (phi, np.zeros_like(phi), empty, total, "exact (2-additive)", np.array(moved, dtype=int))
+        pair[i, j] = v[1 + k:1 + k + n_pairs] - single[i] - single[j] - empty
+        pair[j, i] = pair[i, j]
+        row_sum = pair.sum(axis=1)
+        phi = single + 0.5 * row_sum
+        total = empty + single.sum(axis=0) + 0.5 * row_sum.sum(axis=0)  # the 2-additive value of the grand coalition
+        checks = v[1 + k + n_pairs:]
+        if len(checks):
+            pred = [total[None, :]]
+            if k >= 4:
+                pred.append(total[None, :] - single - row_sum)  # the grand coalition without player i
+            scale = max(1.0, float(np.abs(v).max()))
+            if np.abs(np.concatenate(pred) - checks).max() > TOLERANCE * scale:
+                failed.append((t, moved))
+                continue
+        grand = checks[0] if len(checks) else (v[-1] if k else empty)
+        results[t] = (phi, np.zeros_like(phi), empty, grand, "exact (2-additive)", np.array(moved, dtype=int))
     return failed
 
 
