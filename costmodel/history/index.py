@@ -166,9 +166,9 @@ def month_over_month(model: Model, inputs: MonthlyInputs, designs: Sequence[str]
     n_months = len(inputs.months)
     choice_moving = sorted({k for t in range(1, n_months) for k in set(inputs.choices[t]) | set(inputs.choices[t - 1])
                             if inputs.choices[t].get(k) != inputs.choices[t - 1].get(k)})
-    names = sorted({player_of(k) for k in (*moving, *choice_moving)})
+    names = sorted({player_of(k) for k in moving} | set(choice_moving))  # a choice is a player of its own, as in ``diff``
     gid = {n: i for i, n in enumerate(names)}
-    key_player = {k: gid[player_of(k)] for k in (*moving, *choice_moving)}
+    key_player = {**{k: gid[player_of(k)] for k in moving}, **{k: gid[k] for k in choice_moving}}
     pairs = []  # (t, players moving between t-1 and t)
     for t in range(1, n_months):
         moved = {key_player[k] for k in moving if vals[k][t] != vals[k][t - 1]}
@@ -275,7 +275,7 @@ def _enumerate_or_sample(t, moved, evaluate, inputs, key_player, n_players, samp
         for n, pattern in enumerate(patterns):
             sel = inverse == n
             on = {moved[choice_cols[i]] for i, flag in enumerate(pattern) if flag}
-            chosen = {c: (cb.get(c) if key_player[c] in on else ca.get(c)) for c in set(ca) | set(cb)}
+            chosen = {c: (cb.get(c) if key_player.get(c) in on else ca.get(c)) for c in set(ca) | set(cb)}
             part = evaluate(np.full(int(sel.sum()), t), full[sel], {c: v for c, v in chosen.items() if v is not None})
             if out is None:
                 out = np.empty((len(masks), part.shape[1]))

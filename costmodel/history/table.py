@@ -281,7 +281,7 @@ def _duplicates(quotes: pd.DataFrame, last_wins: bool) -> tuple[pd.DataFrame, li
             for r in quotes.loc[later].itertuples():
                 f = first.loc[(r.date, r.item)]
                 problems.append(Problem(r.where, f"conflicting quote for {r.item} on {r.date}: {r.price:g} {r.unit} here, "
-                                                 f"{f.price:g} {f.unit} at {f.where}; keep one, or import with --last-wins"))
+                                                 f"{f['price']:g} {f['unit']} at {f['where']}; keep one, or import with --last-wins"))
             quotes = quotes.loc[~later]
     return quotes, problems, notes
 
