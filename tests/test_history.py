@@ -20,7 +20,6 @@ from costmodel.history.months import month_range
 from costmodel.history.periods import MonthlyInputs, monthly_inputs
 from costmodel.history.table import check_history
 from costmodel.scenario import parse_override
-from costmodel.validation import InputError
 
 runner = CliRunner()
 
@@ -59,7 +58,7 @@ class _Cost:
 class _HandModel:
     """cost(x) = a / fx + b  and  cost(ref) = 0.5 a / fx  (USD/kWh; a in CNY, b in USD): small enough to check by hand."""
 
-    class dataset:  # noqa: N801 - mimics Model.dataset
+    class dataset:
         reference_design = "ref"
 
     def check_designs(self, designs):
@@ -175,7 +174,7 @@ def test_carried_forward_prices_are_marked_stale_with_their_last_quote():
                         ("2025-01", "fec", 60000, "CNY/t"), ("2025-02", "fec", 61000, "CNY/t"),
                         ("2025-03", "fec", 62000, "CNY/t"), ("2025-04", "fec", 63000, "CNY/t")], model)
     months = month_range("2025-01", "2025-04")
-    _, grid, inputs, ci, _ = _index(model, history, months)
+    _, grid, _inputs, ci, _ = _index(model, history, months)
     vc = grid.items.index("vc")
     assert list(grid.status[vc]) == ["quoted", "carried", "carried", "quoted"]
     assert list(grid.age[vc]) == [0, 1, 2, 0]
