@@ -274,7 +274,7 @@ def validate(
     from costmodel.optimize.data import check_tables
     from costmodel.runner import pick_scenarios, run_scenarios
 
-    model, wb = load_model(workbook)  # reading validates every sheet, the optimizer sheets included
+    model, wb = load_model(workbook, history=True)  # reading validates every sheet, the optimizer sheets included
     scenarios = _scenarios(wb, None)
     run_scenarios(model, pick_scenarios(scenarios, ["all"], str(workbook)), model.dataset.years)
     ds = model.dataset

@@ -447,7 +447,7 @@ def _side(text: str, year: int | None):
     if path.lower().endswith(".xlsx"):
         from costmodel.io.workbook import read_workbook
 
-        wb = read_workbook(Path(path))
+        wb = read_workbook(Path(path), history=False)
         model = Model(wb.dataset)
         available = dict(scenarios_from_rows(wb.scenario_rows))
         where = str(path)

@@ -113,8 +113,11 @@ def check_workbook_arg(path: Path | None) -> None:
         raise fail(f"{str(path)!r} is not a workbook (no such file); flags take no value: write --json, not --json {path}")
 
 
-def load_model(workbook: Path | None = None, region: str | None = None):
-    """The model on the bundled data, or on a validated workbook (with its input record); the plant in ``region``."""
+def load_model(workbook: Path | None = None, region: str | None = None, history: bool = False):
+    """The model on the bundled data, or on a validated workbook (with its input record); the plant in ``region``.
+
+    ``history``: read the workbook's Price history sheet (index, prices import, validate); other commands skip it.
+    """
     from costmodel.dataset import load_default
     from costmodel.model import Model
 
@@ -125,7 +128,7 @@ def load_model(workbook: Path | None = None, region: str | None = None):
         check_workbook_arg(workbook)
         from costmodel.io.workbook import read_workbook
 
-        wb = read_workbook(workbook)
+        wb = read_workbook(workbook, history=history)
         dataset = wb.dataset
     for warning in dataset.warnings:
         typer.echo(f"warning: {warning}", err=True)

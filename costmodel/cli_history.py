@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
                 overrides.append(parse_override(text))
             except ValueError as exc:
                 raise fail(f"--set: {exc}") from None
-        model, wb = load_model(workbook, region)
+        model, wb = load_model(workbook, region, history=True)
         name = "base"
         if scenario:
             chosen = pick_scenarios(available_scenarios(wb, scenario_file), [scenario], model.dataset.source)[0]
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
             if given is not None and Path(out).resolve() == Path(given).resolve():
                 raise fail(f"--out {out} is an input; the merged workbook goes to a new file")
         fmap = read_map(map_)
-        model, _ = load_model(workbook)
+        model, _ = load_model(workbook, history=True)
         ds = model.dataset
         dims = dict(zip(ds.items["item"], ds.items["dimension"], strict=True))
         got = read_feed(feed, fmap, dims, last_wins=last_wins)

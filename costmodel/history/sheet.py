@@ -39,8 +39,10 @@ def history_rows(quotes: pd.DataFrame) -> list[tuple]:
 
 def sheet_xml(rows: list[tuple]) -> bytes:
     """A worksheet part: a bold-free header row, frozen, filtered, numbers as numbers and text as inline strings."""
+    last = f"{column_letter(len(COLUMNS) - 1)}{len(rows) + 1}"
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">',
-           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+           f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0">'
+           '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
            '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>']
     out += [f'<col min="{j + 1}" max="{j + 1}" width="{WIDTHS[c]}" customWidth="1"/>' for j, c in enumerate(COLUMNS)]
     out.append("</cols><sheetData>")
