@@ -43,6 +43,10 @@ def register(app: typer.Typer) -> None:
         scenario_file: Annotated[list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios.")] = None,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH[@PERIOD]=VALUE (repeatable), after the "
                                                                      "scenario's.")] = None,
+        history: Annotated[Path | None, typer.Option("--history", help="Read the price history from this CSV or xlsx file "
+                                                                         "(our columns, or mapped with --map) instead of the "
+                                                                         "workbook's Price history sheet.")] = None,
+        map_: Annotated[Path | None, typer.Option("--map", help="TOML mapping of the --history file's columns and names.")] = None,
         fill: Annotated[str, typer.Option("--fill", help="Months without a quote: carry (the last quote, marked stale) or "
                                                          "linear (between quotes, marked interpolated).")] = "carry",
         month: Annotated[str | None, typer.Option("--month", help="Month whose change is explained (default: the last).")] = None,
@@ -69,7 +73,18 @@ def register(app: typer.Typer) -> None:
                 overrides.append(parse_override(text))
             except ValueError as exc:
                 raise fail(f"--set: {exc}") from None
-        model, wb = load_model(workbook, region, history=True)
+        model, wb = load_model(workbook, region, history=history is None)
+        if history is not None:
+            from dataclasses import replace
+
+            from costmodel.history.feed import read_feed, read_map
+            from costmodel.model import Model
+
+            ds = model.dataset
+            dims = dict(zip(ds.items["item"], ds.items["dimension"], strict=True))
+            model = Model(replace(ds, history=read_feed(history, read_map(map_), dims).history, history_source=str(history)))
+        elif map_ is not None:
+            raise fail("--map goes with --history (the file it maps)")
         name = "base"
         if scenario:
             chosen = pick_scenarios(available_scenarios(wb, scenario_file), [scenario], model.dataset.source)[0]

@@ -324,3 +324,16 @@ def test_run_over_the_years_shows_year_specific_changes():
     assert out.exit_code == 0, out.output
     assert "Cell cost over the years" in out.stdout
     assert "design.nfpp.plant_capacity_gwh=10 in 2027-2028" in out.stdout
+
+
+def test_index_reads_a_history_csv(tmp_path):
+    (tmp_path / "h.csv").write_text("date,item,price,unit\n2025-01,vc,100000,CNY/t\n2025-02,vc,150000,CNY/t\n", encoding="utf-8")
+    out = runner.invoke(app, ["index", "--history", str(tmp_path / "h.csv"), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["months"] == ["2025-01", "2025-02"] and data["history_source"].endswith("h.csv")
+    nfpp = next(c for c in data["changes"] if c["design"] == "nfpp")
+    assert [p["input"] for p in nfpp["parts"]] == ["vc"] and nfpp["change_usd_per_kwh"] > 0
+    (tmp_path / "bad.csv").write_text("date,item,price,unit\n2025-01,vc,lots,CNY/t\n", encoding="utf-8")
+    bad = runner.invoke(app, ["index", "--history", str(tmp_path / "bad.csv")])
+    assert bad.exit_code == 2 and "bad.csv line 2, column price" in bad.output
