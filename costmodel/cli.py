@@ -307,10 +307,11 @@ def breakdown(
 
 
 def _register_commands() -> None:
-    from costmodel import cli_analysis, cli_optimize
+    from costmodel import cli_analysis, cli_optimize, cli_supply
 
     cli_analysis.register(app)
     cli_optimize.register(app)
+    cli_supply.register(app)
 
 
 _register_commands()

@@ -137,7 +137,7 @@ class _Rows:
     def __init__(self, ck: Checker) -> None:
         self.ck = ck
 
-    def period(self, table: str, label: object, raw: object, required: bool = False) -> int | None | bool:
+    def period(self, table: str, label: object, raw: object, required: bool = False) -> int | bool | None:
         """A period (int); None when blank (every period); False when bad (reported)."""
         if is_blank(raw):
             if required:
@@ -314,10 +314,10 @@ def _check_capacity(frame: pd.DataFrame, materials: Mapping[str, str], rs: _Rows
                 ck.add("capacity", label, "value", f"nameplate capacity of {mat} must not be negative, found {value:g}")
                 continue
         else:
-            frac = _fraction(value, unit) if prop in ("ceiling", "threshold") else (value if _norm_unit(unit) in ("", "-") else None)
+            fractional = prop in ("ceiling", "threshold")
+            frac = _fraction(value, unit) if fractional else (value if _norm_unit(unit) in ("", "-") else None)
             if frac is None:
-                ck.add("capacity", label, "unit", f"{prop} is a number without unit (-)" + (" or %" if prop in ("ceiling", "threshold") else "")
-                       + f", not {unit!r}")
+                ck.add("capacity", label, "unit", f"{prop} is a number without unit (-){' or %' if fractional else ''}, not {unit!r}")
                 continue
             value = frac
             if prop == "ceiling" and not 0 < value <= 1:
