@@ -185,11 +185,13 @@ def _print(r: SupplyRun) -> None:
                                                         for m in others], "material")
     bind = f["binding"]
     if len(bind):
-        con.print("Binding materials (first period demand exceeds available capacity): " + "; ".join(
-            f"{b.material} {b.first_period} (utilisation {b.utilisation:.0%}"
-            + (f", {int(b.first_period_before_response)} before the price response" if b.first_period_before_response == b.first_period_before_response
-               and b.first_period_before_response is not None and b.first_period_before_response != b.first_period else "") + ")"
-            for b in bind.itertuples()))
+        parts = []
+        for b in bind.itertuples():
+            before = b.first_period_before_response
+            moved = before is not None and before == before and int(before) != b.first_period
+            parts.append(f"{b.material} {b.first_period} (utilisation {b.utilisation:.0%}"
+                         + (f", {int(before)} before the price response" if moved else "") + ")")
+        con.print("Binding materials (first period demand exceeds available capacity): " + "; ".join(parts))
     else:
         con.print("No material binds in these periods.")
     costs = f["costs"]
