@@ -361,11 +361,12 @@ def breakdown(
 
 
 def _register_commands() -> None:
-    from costmodel import cli_analysis, cli_history, cli_optimize
+    from costmodel import cli_analysis, cli_history, cli_optimize, cli_supply
 
     cli_analysis.register(app)
     cli_optimize.register(app)
     cli_history.register(app)
+    cli_supply.register(app)
 
 
 _register_commands()

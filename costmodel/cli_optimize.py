@@ -38,6 +38,11 @@ def register(app: typer.Typer) -> None:
         formulation: Annotated[str, typer.Option(help="auto, exact (every lever and route combination enumerated) or pairwise "
                                                       "(one block per lever group, second-order expansion re-anchored on the answer).")]
         = "auto",
+        industry_share: Annotated[float | None, typer.Option("--industry-share", help="Supplier caps from the industry: this "
+                                                                                     "share (0-1) of the Capacity table's available "
+                                                                                     "capacity in the first year, split between the "
+                                                                                     "suppliers of each item. Default: their own caps.")]
+        = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
@@ -62,6 +67,8 @@ def register(app: typer.Typer) -> None:
         model, wb = load_model(workbook, region)
         model.check_designs([design])
         data = _optimizer_data(model, wb, design)
+        if industry_share is not None:
+            data = _industry_caps(model, wb, data, industry_share, start)
         try:
             with Heartbeat("optimize") as beat:
                 result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,
@@ -99,6 +106,17 @@ def _optimizer_data(model: Model, wb: WorkbookInput | None, design: str) -> Opti
     if wb is not None:
         typer.echo(f"note: {wb.path.name} has no optimizer sheets; using the bundled optimizer tables", err=True)
     return odata.load_default(design, model.dataset)
+
+
+def _industry_caps(model: Model, wb: WorkbookInput | None, data: OptimizerData, share: float, year: int) -> OptimizerData:
+    """Supplier caps as ``share`` of the industry's available capacity in ``year`` (``supply.shares``)."""
+    from costmodel.cli_supply import supply_data
+    from costmodel.supply.params import resolve
+    from costmodel.supply.shares import supplier_caps
+
+    if not (math.isfinite(share) and 0 <= share <= 1):
+        raise _fail(f"--industry-share must be a fraction between 0 and 1, not {share:g}")
+    return supplier_caps(data, resolve(supply_data(model, wb), [year]), share, year)
 
 
 _fail = fail

@@ -264,8 +264,14 @@ def _hint(word: str, candidates: Iterable[str]) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
+SUPPLY_SCOPES = ("segment", "capacity")
+"""First parts of the supply model's parameter names (``segment.<name>.<prop>``, ``capacity.<material>.<prop>``):
+applied by ``costmodel.supply.params.apply_supply``, skipped by the engine's overrides."""
+
+
 def apply_overrides(
-    pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override", month: str | None = None
+    pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override", month: str | None = None,
+    skip: tuple[str, ...] = SUPPLY_SCOPES,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Apply overrides active in ``pset.year`` (and ``month``, for a monthly evaluation), in order; ``pset`` is never
     changed.
@@ -274,6 +280,7 @@ def apply_overrides(
         pset: the flat parameters of one year.
         overrides: ``Override`` objects (or their text, parsed here).
         where: where the overrides come from, used in every problem (``Scenarios!B7``, ``--set``).
+        skip: first parts of paths applied elsewhere (the supply parameters), passed over here.
 
     Returns:
         New (values, choices) dictionaries.
@@ -295,7 +302,7 @@ def apply_overrides(
             except ValueError as exc:
                 problems.append(Problem(where, str(exc)))
                 continue
-        if not o.applies_to(pset.year, month):
+        if not o.applies_to(pset.year, month) or o.path.split(".", 1)[0] in skip:
             continue
         at = o.where or where
         targets = _targets(o.path, names)

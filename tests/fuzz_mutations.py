@@ -22,7 +22,8 @@ from xml.sax.saxutils import escape
 from tests.xlsx_tools import BASE, entries, pack, sheet_parts
 
 TABLE_SHEETS = ("Prices", "FX", "Items", "Materials", "Regions", "Plant", "Price links", "Designs", "Design sources", "Scenarios",
-                "Levers", "Routes", "Suppliers", "Scale options", "Demand", "Optimizer settings")
+                "Levers", "Routes", "Suppliers", "Scale options", "Demand", "Optimizer settings", "Segments", "Capacity",
+                "Reported production")
 """Sheets the reader uses (the Guide and the hidden Lists are never read)."""
 
 NUMBERS = (0.0, -1.0, 1.0, 1e308, -1e308, 1e-308, 5e-324, 1e16, 0.5, 98000.0, 2025.0, 2.0**53, 1e-9, 123456789.123)

@@ -55,7 +55,8 @@ def _without_optimizer_sheets(base: Path, path: Path) -> Path:
 def test_template_writes_the_six_sheets_with_tables_comments_and_frozen_headers(base):
     book = openpyxl.load_workbook(base)
     names = book.sheetnames
-    assert names[names.index("Scenarios") + 1:names.index("Lists")] == list(SHEETS.values())
+    first = names.index("Scenarios") + 1
+    assert names[first:first + len(SHEETS)] == list(SHEETS.values())  # then the supply sheets (issue 12), then Lists
     bundled = read_default_tables()
     for table, sheet in SHEETS.items():
         ws = book[sheet]

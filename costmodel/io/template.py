@@ -235,6 +235,9 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
     ws.write_comment(0, 1, "PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5; e.g. price.li2co3=60000", {"x_scale": 2})
     ws.write_comment(0, 2, "Blank = every year; or 2026; or 2026, 2027; or 2026-2028")
     _optimizer_sheets(wb, ds, optimizer, header, lists)
+    from costmodel.io.supply_sheets import write_supply_sheets
+
+    write_supply_sheets(wb, ds, header, lists)
     _lists_sheet(wb, lists)
 
 

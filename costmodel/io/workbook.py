@@ -37,9 +37,11 @@ from costmodel.io.layout import (
     column_letter,
 )
 from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
+from costmodel.io.supply_sheets import SHEET_NAMES as SUPPLY_SHEETS
 from costmodel.io.xml_scan import bad_numbers, merged_problems, scan_package
 from costmodel.optimize.data import OptimizerData, check_tables, from_tables
 from costmodel.scenario import Scenario, check_scenarios, scenarios_from_rows
+from costmodel.supply.data import SupplyData
 from costmodel.validation import InputError, Problem, ambiguous_dot
 
 
@@ -64,6 +66,9 @@ class WorkbookInput:
     scenario_rows: tuple[tuple[dict[str, str], str, str, str, str], ...]
     optimizer_tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False, compare=False)
     locate: Locator | None = field(default=None, repr=False, compare=False)
+    supply: SupplyData | None = field(default=None, repr=False, compare=False)
+    """The supply tables (Segments, Capacity, Reported production; a missing sheet from the bundled table), validated;
+    None when the workbook has none of the supply sheets."""
 
     def optimizer_data(self, design: str) -> OptimizerData | None:
         """The optimizer's data for ``design`` from the optimizer sheets; None when the workbook has none.
@@ -81,7 +86,7 @@ def _norm(header: object) -> str:
 
 
 TABLE_SHEETS = frozenset({spec.sheet for spec in LONG_SHEETS} | {spec.sheet for spec in OPTIMIZER_SHEETS}
-                          | {DESIGNS_SHEET, DESIGN_SOURCES_SHEET, SCENARIOS_SHEET})
+                          | {DESIGNS_SHEET, DESIGN_SOURCES_SHEET, SCENARIOS_SHEET} | set(SUPPLY_SHEETS))
 """Sheets read as tables: size limits and the merged-cell check apply to them."""
 _READ_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, zipfile.BadZipFile)
 
@@ -331,10 +336,16 @@ def read_workbook(path: str | Path, history: bool = True) -> WorkbookInput:
             check_tables(optimizer, path.name, locate=locate, dataset=dataset)
         except InputError as exc:
             problems.extend(exc.problems)
+    supply = None
+    if dataset is not None:
+        from costmodel.supply.workbook import read_supply
+
+        supply = read_supply(sheets.values, path.name, problems, letters, sheet_of, locate, dataset,
+                             scenarios.values() if scenarios is not None else ())
     if problems or dataset is None:
         raise InputError(problems, str(path))
     return WorkbookInput(path=path, sha256=digest, dataset=dataset, scenario_rows=tuple(scenario_rows),
-                         optimizer_tables=optimizer, locate=locate)
+                         optimizer_tables=optimizer, locate=locate, supply=supply)
 
 
 def _designs_long(rows: list[tuple], cells: dict, problems: list[Problem]) -> pd.DataFrame:
