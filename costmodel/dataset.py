@@ -89,12 +89,14 @@ class ParameterSet:
         values: numeric parameters by flat name (``price.li2co3``, ``design.nfpp.np_ratio``).
         choices: choice parameters by flat name (``design.nfpp.anode_material``).
         designs: design names in table order.
+        units: unit of a flat parameter the catalog does not know (``price.<item>`` → its quoted unit, ``fx.cny_per_usd``).
     """
 
     year: int
     values: dict[str, float]
     choices: dict[str, str]
     designs: tuple[str, ...]
+    units: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class Dataset:
         if year not in self._psets:  # built once per year (the tables are never changed after validation)
             self._psets[year] = _parameters(self, year)
         p = self._psets[year]
-        return ParameterSet(p.year, dict(p.values), dict(p.choices), p.designs)
+        return ParameterSet(p.year, dict(p.values), dict(p.choices), p.designs, p.units)
 
 
 def _parameters(ds: Dataset, year: int) -> ParameterSet:
@@ -200,7 +202,9 @@ def _parameters(ds: Dataset, year: int) -> ParameterSet:
     for r in ds.links.itertuples():
         values[f"link.{r.target}.coefficient"] = float(r.coefficient)
         values[f"link.{r.target}.driver_ref"] = float(r.driver_ref)
-    return ParameterSet(year=year, values=values, choices=choices, designs=ds.design_names)
+    units = {f"price.{item}": unit.text for item, unit in ds.static.price_units.items()}
+    units["fx.cny_per_usd"] = "CNY/USD"
+    return ParameterSet(year=year, values=values, choices=choices, designs=ds.design_names, units=units)
 
 
 # ----------------------------------------------------------------------------- validation

@@ -5,6 +5,8 @@ Override syntax (the same on the command line, in TOML files and in the workbook
                      unsigned ``8%`` means 0.08) or a choice (``design.nfpp.anode_material=hc_bamboo``)
     ``PATH=+20%``    relative change (also ``-15%``)
     ``PATH=x1.5``    multiply (also ``*1.5``, ``×1.5``)
+    ``PATH=+40kt``   add (or ``-5kt``) an amount in the parameter's unit, written after the number (``+2GWh``,
+                     ``+10000CNY/t``); the unit must be the parameter's own
     ``PATH@PERIOD=VALUE``  only in some periods: a year (``price.li2co3@2026=120000``), years (``@2026-2028``,
                      ``@2026,2028``) or months (``price.li2co3@2026-06=+15%``, ``@2026-06..2026-12``). Several such
                      overrides of one parameter give it a path. Year overrides apply to every month of the year;
@@ -42,9 +44,9 @@ from costmodel.engine.formats import FORMAT_PARAMETERS, fit_problems
 from costmodel.history.months import month_number, month_text
 from costmodel.validation import AmbiguousNumber, InputError, NotFiniteNumber, Problem, parse_number
 
-Op = Literal["set", "pct", "mul"]
+Op = Literal["set", "pct", "mul", "add"]
 
-FORMS = "write PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5"
+FORMS = "write PATH=VALUE, PATH=+20%, PATH=-15%, PATH=x1.5 or PATH=+40kt (an amount in the parameter's unit)"
 """The accepted override forms, quoted in error messages."""
 
 CHOICE_ITEMS = frozenset(
@@ -58,6 +60,7 @@ _OVERRIDE = re.compile(r"^\s*([^=]*?)\s*=\s*(.*?)\s*$", re.DOTALL)
 _PATH = re.compile(r"^[A-Za-z0-9_*]+(\.[A-Za-z0-9_*]+)+$")
 _PCT = re.compile(r"^([+-])\s*(.+?)\s*%$")
 _MUL = re.compile(r"^[x*×]\s*(.+)$")
+_ADD = re.compile(r"^([+-])\s*([0-9][0-9.,eE+-]*?)\s*([A-Za-z][A-Za-z0-9/²]*)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TOML_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
@@ -89,6 +92,7 @@ class Override:
     years: tuple[int, ...] | None = None
     where: str | None = field(default=None, compare=False)
     months: tuple[str, ...] | None = None
+    unit: str | None = None
 
     @property
     def text(self) -> str:
@@ -99,6 +103,8 @@ class Override:
             return f"{self.path}={'+' if self.value >= 0 else ''}{_num(self.value)}%"
         if self.op == "mul":
             return f"{self.path}=x{_num(self.value)}"
+        if self.op == "add":
+            return f"{self.path}={'+' if self.value >= 0 else ''}{_num(self.value)}{self.unit}"
         return f"{self.path}={_num(self.value)}"
 
     def applies_to(self, year: int, month: str | None = None) -> bool:
@@ -174,8 +180,14 @@ def _parse_override(text: str, years: Iterable[int] | None) -> Override:
             return Override(path, "mul", _finite(factor, raw, "factor"), yrs, months=months)
         if not _NAME.match(rhs) or rhs == "x":  # a choice such as xsep starts with x too
             raise ValueError(f"cannot read the factor in {raw!r}; write PATH=x1.5")
+    if add := _ADD.match(rhs):
+        size = _number(add.group(2))
+        if size is not None and not add.group(3).lower().startswith("e"):
+            return Override(path, "add", _finite(size if add.group(1) == "+" else -size, raw, "amount"), yrs, months=months,
+                            unit=add.group(3))
     if rhs[0] in "+-":
-        raise ValueError(f"cannot read {raw!r}: write PATH=+20% or PATH=-15% for a change, PATH=VALUE to set a value")
+        raise ValueError(f"cannot read {raw!r}: write PATH=+20% or PATH=-15% for a change, PATH=+40kt to add an amount in the "
+                         "parameter's unit, PATH=VALUE to set a value")
     value = _number(rhs)
     if value is not None:
         return Override(path, "set", _finite(value, raw, "value"), yrs, months=months)
@@ -271,7 +283,7 @@ applied by ``costmodel.supply.params.apply_supply``, skipped by the engine's ove
 
 def apply_overrides(
     pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override", month: str | None = None,
-    skip: tuple[str, ...] = SUPPLY_SCOPES,
+    skip: tuple[str, ...] = SUPPLY_SCOPES, units: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Apply overrides active in ``pset.year`` (and ``month``, for a monthly evaluation), in order; ``pset`` is never
     changed.
@@ -311,7 +323,7 @@ def apply_overrides(
             problems.append(Problem(at, f"{o.text}: unknown {what} {o.path!r}{_hint(o.path, names)}"))
             continue
         for name in targets:
-            if msg := _apply_one(name, o, values, choices, pset.designs):
+            if msg := _apply_one(name, o, values, choices, pset.designs, {**pset.units, **(units or {})}):
                 problems.append(Problem(at, f"{o.text}: {msg}"))
     if not problems:
         problems += _geometry_problems(pset, values, choices, where)
@@ -389,7 +401,16 @@ def _check_choice(name: str, value: str, values: Mapping[str, float], designs: S
     return None
 
 
-def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[str, str], designs: Sequence[str]) -> str | None:
+def _unit_of(name: str, units: Mapping[str, str] | None) -> str | None:
+    """The unit of a flat parameter: from ``units`` (the caller's table), else the catalog; None when unknown."""
+    if units and name in units:
+        return units[name]
+    spec = _spec(name)
+    return spec.unit if spec is not None and spec.unit else None
+
+
+def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[str, str], designs: Sequence[str],
+               units: Mapping[str, str] | None = None) -> str | None:
     """Apply ``o`` to one parameter; returns a problem message, or None on success."""
     if name in choices:
         if o.op != "set":
@@ -403,8 +424,16 @@ def _apply_one(name: str, o: Override, values: dict[str, float], choices: dict[s
     if isinstance(o.value, str):
         return f"{name} is a number; {o.value!r} is not"
     old = values[name]
+    if o.op == "add":
+        unit = _unit_of(name, units)
+        if unit is None or unit == "-":
+            return f"{name} has {'no unit' if unit == '-' else 'a unit the override cannot check'}; write the change as +20% or x1.2"
+        if unit.replace(" ", "") != str(o.unit):
+            return f"{name} is in {unit}, not {o.unit}; write the amount in {unit} (e.g. {name}=+{_num(abs(float(o.value)))}{unit})"
     if o.op == "set":
         new = o.value
+    elif o.op == "add":
+        new = old + float(o.value)
     elif o.op == "pct":
         new = old * (1 + o.value / 100)
     else:

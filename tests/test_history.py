@@ -20,6 +20,7 @@ from costmodel.history.months import month_range
 from costmodel.history.periods import MonthlyInputs, monthly_inputs
 from costmodel.history.table import check_history
 from costmodel.scenario import parse_override
+from costmodel.validation import InputError
 
 runner = CliRunner()
 
@@ -337,3 +338,19 @@ def test_index_reads_a_history_csv(tmp_path):
     (tmp_path / "bad.csv").write_text("date,item,price,unit\n2025-01,vc,lots,CNY/t\n", encoding="utf-8")
     bad = runner.invoke(app, ["index", "--history", str(tmp_path / "bad.csv")])
     assert bad.exit_code == 2 and "bad.csv line 2, column price" in bad.output
+
+
+def test_an_amount_in_the_parameters_unit_is_added():
+    model = Model()
+    pset = model.parameters(2025)
+    from costmodel.scenario import apply_overrides
+
+    values, _ = apply_overrides(pset, [parse_override("price.li2co3=+10000CNY/t"),
+                                       parse_override("design.nfpp.plant_capacity_gwh=+5GWh/yr")])
+    assert values["price.li2co3"] == pset.values["price.li2co3"] + 10000
+    assert values["design.nfpp.plant_capacity_gwh"] == pset.values["design.nfpp.plant_capacity_gwh"] + 5
+    for text, message in (("price.li2co3=+10USD/kg", "price.li2co3 is in CNY/t, not USD/kg"),
+                          ("design.nfpp.np_ratio=+1kt", "has no unit")):
+        with pytest.raises(InputError, match=message):
+            apply_overrides(pset, [parse_override(text)])
+    assert parse_override("price.li2co3=-10000CNY/t").text == "price.li2co3=-10000CNY/t"

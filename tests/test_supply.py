@@ -219,3 +219,20 @@ def test_command_bad_override_exit_2() -> None:
     assert res.exit_code == 2 and "penetration must lie between 0 and 1" in res.output
     res = runner.invoke(app, ["supply", "--years", "2026", "--set", "segment.two_wheeler.mix_nfpp=0.9"])
     assert res.exit_code == 2 and "sum to 1.3" in res.output
+
+
+def test_capacity_paths_in_the_issues_syntax(data) -> None:
+    """``capacity.hc_bamboo@2027=+40kt`` adds 40 kt to the nameplate from the override's year only; a wrong unit is refused."""
+    from costmodel.supply.params import apply_supply
+    from costmodel.validation import InputError
+
+    params = resolve(data, [2026, 2027, 2028])
+    moved = apply_supply(params, [parse_override("capacity.hc_bamboo@2027=+40kt"),
+                                  parse_override("segment.two_wheeler.penetration@2026=0.10")])
+    before, after = params.array("capacity.hc_bamboo.nameplate"), moved.array("capacity.hc_bamboo.nameplate")
+    assert list(after - before) == [0.0, 40.0, 0.0]
+    assert moved.array("segment.two_wheeler.penetration")[0] == 0.10
+    with pytest.raises(InputError, match="is in kt, not t"):
+        apply_supply(params, [parse_override("capacity.hc_bamboo@2027=+40t")])
+    with pytest.raises(InputError, match="has no unit"):
+        apply_supply(params, [parse_override("segment.two_wheeler.penetration=+5kt")])

@@ -101,7 +101,7 @@ def monthly_inputs(model: Model, grid: PriceGrid, overrides: Sequence[Override] 
             fx = values["fx.cny_per_usd"]
             values[f"link.{target}.driver_ref"] = float(link.driver_ref_unit.from_canonical(unit.to_canonical(driver, fx), fx))
         if overrides:
-            values, chosen = apply_overrides(ParameterSet(year, values, pset.choices, pset.designs), overrides,
+            values, chosen = apply_overrides(ParameterSet(year, values, pset.choices, pset.designs, pset.units), overrides,
                                              where=f"{where} ({month})", month=month)
         else:
             chosen = pset.choices

@@ -146,8 +146,30 @@ def _steps(rows: pd.DataFrame, times: np.ndarray) -> np.ndarray:
 
 
 def supply_overrides(overrides: Iterable[Override]) -> tuple[Override, ...]:
-    """The overrides of supply parameters (``segment.*``, ``capacity.*``)."""
-    return tuple(o for o in overrides if o.path.split(".", 1)[0] in SCOPES)
+    """The overrides of supply parameters (``segment.*``, ``capacity.*``); ``capacity.<material>`` is short for its
+    nameplate (``capacity.hc_bamboo@2027=+40kt``)."""
+    from dataclasses import replace
+
+    return tuple(replace(o, path=f"{o.path}.nameplate") if o.path.startswith("capacity.") and o.path.count(".") == 1 else o
+                 for o in overrides if o.path.split(".", 1)[0] in SCOPES)
+
+
+def supply_units(params: SupplyParameters) -> dict[str, str]:
+    """Units of the supply parameters that have one (for ``+40kt``-style overrides): nameplates in kt/yr (written kt),
+    markets in units or GWh, kWh per unit; shares, elasticities and curve factors have none (``-``)."""
+    out: dict[str, str] = {}
+    for p in params.periods[:1]:
+        for name in params.values[p]:
+            scope, who, prop = name.split(".", 2)
+            if scope == "capacity":
+                out[name] = "kt" if prop == "nameplate" else "-"
+            elif prop == "market":
+                out[name] = "GWh" if params.data.market_units.get(who) == "gwh" else "units"
+            elif prop == "kwh_per_unit":
+                out[name] = "kWh"
+            else:
+                out[name] = "-"
+    return out
 
 
 def _bounds(name: str, value: float) -> str | None:
@@ -174,16 +196,18 @@ def apply_supply(params: SupplyParameters, overrides: Iterable[Override], where:
         return params
     found: dict[Problem, list[int]] = {}
     out: dict[int, dict[str, float]] = {}
+    units = supply_units(params)
     for p in params.periods:
-        pset = ParameterSet(year=p, values=dict(params.values[p]), choices={}, designs=())
+        year, month = period_year(p), (f"{p // 100:04d}-{p % 100:02d}" if p >= 10000 else None)
+        pset = ParameterSet(year=year, values=dict(params.values[p]), choices={}, designs=())
         try:
-            values, _ = apply_overrides(pset, mine, where=where, skip=())
+            values, _ = apply_overrides(pset, mine, where=where, skip=(), month=month, units=units)
         except InputError as exc:
             for prob in exc.problems:
                 found.setdefault(prob, []).append(p)
             continue
         for o in mine:
-            if not o.applies_to(p):
+            if not o.applies_to(year, month):
                 continue
             for name, v in values.items():
                 if v != params.values[p].get(name) and (msg := _bounds(name, v)):
