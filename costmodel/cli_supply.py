@@ -58,6 +58,18 @@ def _years(text: str | None, model: Model) -> tuple[int, ...]:
     return tuple(sorted(years))
 
 
+def _months(text: str) -> tuple[int, ...]:
+    """``2026-01..2026-12`` (or one month) as periods ``YYYYMM``."""
+    from costmodel.history.months import month_range
+
+    first, _, last = text.partition("..")
+    try:
+        months = month_range(first.strip(), (last or first).strip())
+    except ValueError as exc:
+        raise fail(f"--months: {exc}") from None
+    return tuple(int(m[:4]) * 100 + int(m[5:]) for m in months)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``supply`` command to ``app``."""
 
@@ -70,6 +82,8 @@ def register(app: typer.Typer) -> None:
         scenario_file: Annotated[list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios.")] = None,
         years: Annotated[str | None, typer.Option("--years", "-y", help="Periods: 2026, 2025-2030 or 2025, 2027. Default: the "
                                                                         "first data year and the five after it.")] = None,
+        months: Annotated[str | None, typer.Option("--months", help="Monthly periods instead of years: 2026-01..2026-12 "
+                                                                    "(market and capacity per month = per year / 12).")] = None,
         set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every scenario run, e.g. "
                                                                      "segment.two_wheeler.penetration=0.10 or "
                                                                      "capacity.hc_coconut.nameplate=+40% (repeatable).")] = None,
@@ -95,7 +109,9 @@ def register(app: typer.Typer) -> None:
         check_output(png, ".png", force, option="--png", protect=workbook)
         check_output(out, ".xlsx", force, protect=workbook)
         model, wb = load_model(workbook, region)
-        periods = _years(years, model)
+        if months is not None and years is not None:
+            raise fail("give --years or --months, not both")
+        periods = _months(months) if months is not None else _years(years, model)
         data = supply_data(model, wb)
         extra = []
         for text in set_ or []:

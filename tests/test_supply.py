@@ -236,3 +236,18 @@ def test_capacity_paths_in_the_issues_syntax(data) -> None:
         apply_supply(params, [parse_override("capacity.hc_bamboo@2027=+40t")])
     with pytest.raises(InputError, match="has no unit"):
         apply_supply(params, [parse_override("segment.two_wheeler.penetration=+5kt")])
+
+
+def test_monthly_periods_are_a_twelfth_of_the_year(model, data) -> None:
+    """A month's market and capacity are the year's / 12: monthly utilisation matches the year's within the growth."""
+    out = runner.invoke(app, ["supply", "--months", "2026-01..2026-12", "--no-response", "--json"])
+    assert out.exit_code == 0, out.output
+    months = json.loads(out.stdout)["runs"][0]
+    year = json.loads(runner.invoke(app, ["supply", "--years", "2026", "--no-response", "--json"]).stdout)["runs"][0]
+    cap_m = sum(m["capacity_kt"] for m in months["materials"] if m["material"] == "napf6")
+    cap_y = next(m["capacity_kt"] for m in year["materials"] if m["material"] == "napf6")
+    assert cap_m == pytest.approx(cap_y, rel=1e-9)
+    dem_m = sum(m["demand_kt"] for m in months["materials"] if m["material"] == "napf6")
+    dem_y = next(m["demand_kt"] for m in year["materials"] if m["material"] == "napf6")
+    # markets and penetrations interpolate between mid-years (two-wheelers 3 % in 2025 to 10 % in 2026): within 6 %
+    assert dem_m == pytest.approx(dem_y, rel=0.06)

@@ -14,7 +14,8 @@ A scenario changes them with the usual override syntax (``segment.two_wheeler.pe
 Resolution over periods: a figure with a blank period holds for every period; dated figures are interpolated
 linearly in time and held before the first and after the last, except the market, which after its last figure
 grows at ``growth`` per year. A nameplate holds from its period on; an expansion adds from its period on.
-Periods are years now; a month is written ``YYYYMM`` (``period_time`` places it within its year).
+Periods are years or months (``YYYYMM``, ``costmodel supply --months``): markets and capacities are per year and scale
+with the period's length; ``period_time`` places a period at its middle, ``period_start`` at its start.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ CURVE_DEFAULTS = {"ceiling": 1.0, "threshold": 1.0, "price_slope": 0.0, "shortag
 
 
 def period_time(period: int) -> float:
-    """Time of a period in years: 2026 → 2026.0; a month 202604 → 2026.25."""
+    """Middle of a period in years: 2026 → 2026.5; a month 202604 → 2026.2917. Annual figures sit at mid-year, so the
+    months of a year interpolate around it and add up to about the year's figure (exactly when the figures are flat)."""
+    return period + 0.5 if period < 10000 else period // 100 + (period % 100 - 0.5) / 12.0
+
+
+def period_start(period: int) -> float:
+    """Start of a period in years: 2027 → 2027.0; 202704 → 2027.25 (a nameplate or expansion holds from here on)."""
     return float(period) if period < 10000 else period // 100 + (period % 100 - 1) / 12.0
 
 
@@ -122,10 +129,10 @@ def resolve(data: SupplyData, periods: Sequence[int]) -> SupplyParameters:
     for mat, grp in cap[cap["material"] != ALL_MATERIALS].groupby("material", sort=False):
         level = np.zeros(times.shape)
         for r in grp[grp["property"] == "nameplate"].sort_values("period", na_position="first").itertuples():
-            level = np.where(times >= (period_time(int(r.period)) if r.period == r.period and r.period is not None else -np.inf),
+            level = np.where(times >= (period_start(int(r.period)) if r.period == r.period and r.period is not None else -np.inf),
                              r.value, level)
         for r in grp[grp["property"] == "expansion"].itertuples():
-            level = level + np.where(times >= period_time(int(r.period)), r.value, 0.0)
+            level = level + np.where(times >= period_start(int(r.period)), r.value, 0.0)
         cols[f"capacity.{mat}.nameplate"] = level
         for prop, default in CURVE_DEFAULTS.items():
             rows = grp[grp["property"] == prop]
@@ -139,7 +146,7 @@ def _steps(rows: pd.DataFrame, times: np.ndarray) -> np.ndarray:
     """A curve property over time: a blank period holds everywhere; a dated figure holds from its period on."""
     out = np.full(times.shape, np.nan)
     for r in rows.sort_values("period", na_position="first").itertuples():
-        start = -np.inf if r.period is None or r.period != r.period else period_time(int(r.period))
+        start = -np.inf if r.period is None or r.period != r.period else period_start(int(r.period))
         out = np.where(times >= start, r.value, out)
     first = rows.sort_values("period", na_position="first")["value"].iloc[0]
     return np.where(np.isnan(out), first, out)

@@ -1,7 +1,8 @@
 """End-use demand: market × penetration × kWh per unit → cell demand (GWh) by segment and design.
 
-    segment GWh  G_s = market_s × penetration_s × kwh_per_unit_s / 1e6   (market in units; kWh → GWh)
-                 G_s = market_s × penetration_s                          (market in GWh)
+    segment GWh  G_s = market_s × penetration_s × kwh_per_unit_s / 1e6 × L   (market in units per year; kWh → GWh)
+                 G_s = market_s × penetration_s × L                          (market in GWh per year)
+                 L = the period's length in years (1 for a year, 1/12 for a month)
     design GWh   D_d = Σ_s G_s × mix_{s,d} × f_s
     response     f_s = (c_s / c0_s)^(−η_s), c_s = Σ_d mix_{s,d} × cost_d  (the segment's mix-weighted cell cost,
                  USD/kWh, against the cost before any price response; η_s = cost_elasticity)
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from costmodel.supply.params import SupplyParameters
+from costmodel.supply.params import SupplyParameters, period_length_years
 
 
 def segment_gwh(params: SupplyParameters) -> np.ndarray:
     """Cell demand of each segment's mix before any price response, GWh per period (S, P)."""
     rows = []
+    length = np.array([period_length_years(p) for p in params.periods])
     for s in params.segments:
-        market = params.array(f"segment.{s}.market")
+        market = params.array(f"segment.{s}.market") * length
         pen = params.array(f"segment.{s}.penetration")
         if params.data.market_units.get(s) == "gwh":
             rows.append(market * pen)
