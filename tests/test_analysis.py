@@ -24,7 +24,7 @@ from costmodel.analysis.copula import (
 from costmodel.analysis.montecarlo import correlation_matrix, monte_carlo
 from costmodel.analysis.sensitivity import tornado
 from costmodel.analysis.whatif import what_if
-from costmodel.cli_analysis import register
+from costmodel.cli.analysis import register
 from costmodel.scenario import apply_overrides, default_scenarios, parse_override
 from costmodel.validation import InputError
 

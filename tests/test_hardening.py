@@ -409,7 +409,7 @@ def test_200000_price_rows_are_refused_fast_and_small(tmp_path):
 def test_heartbeat_reports_a_long_step_on_stderr():
     import io
 
-    from costmodel.cli_common import Heartbeat
+    from costmodel.cli.common import Heartbeat
 
     err = io.StringIO()
     old = sys.stderr

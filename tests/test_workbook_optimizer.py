@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from costmodel.cli_optimize import _optimizer_data
+from costmodel.cli.optimize import _optimizer_data
 from costmodel.dataset import load_default as load_dataset
 from costmodel.io.layout import OPTIMIZER_SHEETS
 from costmodel.io.template import write_template

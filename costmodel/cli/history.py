@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from costmodel.cli_common import App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
+from costmodel.cli.common import App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 WorkbookArg = Annotated[
     Path | None, typer.Argument(help="Planner workbook (.xlsx). The bundled default data when omitted.", show_default=False)

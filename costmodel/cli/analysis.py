@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from costmodel.cli_common import EXIT_BAD_INPUT, check_output, fail, load_model, stdout_console
+from costmodel.cli.common import EXIT_BAD_INPUT, check_output, fail, load_model, stdout_console
 
 WorkbookArg = Annotated[
     Path | None, typer.Argument(help="Planner workbook (.xlsx). The bundled default data when omitted.", show_default=False)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli_common import check_output, fail, json_text, load_model, stdout_console
+from costmodel.cli.common import check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.io.workbook import WorkbookInput

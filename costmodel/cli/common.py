@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 EXIT_BAD_INPUT = 2
 """Exit code of bad input (a message on stderr names the file, sheet, cell or option)."""
@@ -67,15 +67,30 @@ class GuardedCommand(TyperCommand):
 
     def get_params(self, ctx: Any) -> list:
         """The parameters, flags without a value placeholder in ``--help`` (``--json``, not ``--json <bool>``)."""
-        params = super().get_params(ctx)
-        for p in params:
-            if getattr(p, "is_flag", False) and getattr(p, "metavar", None) is None:
-                p.metavar = ""
-        return params
+        return _flags_without_value(super().get_params(ctx))
+
+
+def _flags_without_value(params: list) -> list:
+    for p in params:
+        if getattr(p, "is_flag", False) and getattr(p, "metavar", None) is None:
+            p.metavar = ""
+    return params
+
+
+class FlagGroup(TyperGroup):
+    """A command group whose flags (``--help``) show no value placeholder."""
+
+    def get_params(self, ctx: Any) -> list:
+        """The group's parameters, flags without ``<bool>``."""
+        return _flags_without_value(super().get_params(ctx))
 
 
 class App(typer.Typer):
-    """``typer.Typer`` whose commands are ``GuardedCommand`` unless told otherwise."""
+    """``typer.Typer`` whose commands are ``GuardedCommand`` unless told otherwise (and whose own flags show no value)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", FlagGroup)
+        super().__init__(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any):  # type: ignore[override]
         """Register a command (see ``typer.Typer.command``) as a ``GuardedCommand``."""

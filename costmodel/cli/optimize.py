@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli_common import Heartbeat, check_output, fail, json_text, load_model, stdout_console
+from costmodel.cli.common import Heartbeat, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.io.workbook import WorkbookInput
@@ -110,7 +110,7 @@ def _optimizer_data(model: Model, wb: WorkbookInput | None, design: str) -> Opti
 
 def _industry_caps(model: Model, wb: WorkbookInput | None, data: OptimizerData, share: float, year: int) -> OptimizerData:
     """Supplier caps as ``share`` of the industry's available capacity in ``year`` (``supply.shares``)."""
-    from costmodel.cli_supply import supply_data
+    from costmodel.cli.supply import supply_data
     from costmodel.supply.params import resolve
     from costmodel.supply.shares import supplier_caps
 

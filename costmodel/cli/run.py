@@ -1,9 +1,6 @@
-"""The ``costmodel`` command line.
+"""The cost commands: run, breakdown, template, validate.
 
-Results go to stdout (tables, or JSON with ``--json``); diagnostics go to stderr.
-Exit codes: 0 success, 2 bad input (with a message naming what is wrong), 1 unexpected error.
-Heavy modules (pandas, the engine, solvers, plotting) are imported inside the commands so
-that ``costmodel --help`` starts fast.
+Heavy modules (pandas, the engine, plotting) are imported inside the commands so that ``costmodel --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -14,18 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli_common import EXIT_BAD_INPUT, App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
+from costmodel.cli.common import available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
     from costmodel.results import Results
-
-app = App(
-    name="costmodel",
-    help="Bottom-up cost of sodium-ion (NFPP, O3, Prussian white) and LFP reference cells: what each cell costs, and why.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year of prices and FX (default: the first year in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
@@ -85,7 +74,6 @@ def _summary_records(results: Results, n_top: int = 3) -> list[dict]:
     return records
 
 
-@app.command()
 def run(
     workbook: WorkbookArg = None,
     scenario: ScenarioOpt = None,
@@ -250,7 +238,6 @@ def _print_summary(model, results: Results, records: list[dict]) -> None:
         _stdout().print(table)
 
 
-@app.command()
 def template(
     out: Annotated[Path, typer.Argument(help="Where to write the base workbook (.xlsx).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
@@ -266,7 +253,6 @@ def template(
     typer.echo(f"base workbook written to {out}", err=True)
 
 
-@app.command()
 def validate(
     workbook: Annotated[Path, typer.Argument(help="Planner workbook (.xlsx) to check.")],
 ) -> None:
@@ -298,7 +284,6 @@ def _labels(model) -> dict[str, str]:
     return dict(zip(rows["design"], rows["value"]))
 
 
-@app.command()
 def breakdown(
     design: Annotated[str, typer.Argument(help="Design name, e.g. nfpp.")],
     workbook: WorkbookArg = None,
@@ -360,32 +345,7 @@ def breakdown(
     out.print(mt)
 
 
-def _register_commands() -> None:
-    from costmodel import cli_analysis, cli_history, cli_optimize, cli_supply
-
-    cli_analysis.register(app)
-    cli_optimize.register(app)
-    cli_history.register(app)
-    cli_supply.register(app)
-
-
-_register_commands()
-
-
-def main() -> None:
-    """Console-script entry point: runs the app and turns input errors into exit code 2."""
-    from costmodel.units import UnitError
-    from costmodel.validation import InputError
-
-    try:
-        app()
-    except InputError as exc:
-        typer.echo(exc.report(), err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except UnitError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-
-
-if __name__ == "__main__":
-    main()
+def register(app: typer.Typer) -> None:
+    """Add run, breakdown, template and validate to ``app``."""
+    for command in (run, breakdown, template, validate):
+        app.command()(command)
