@@ -38,8 +38,8 @@ def test_breakdown_json_components_add_up():
     out = runner.invoke(app, ["breakdown", "nfpp", "--json"])
     assert out.exit_code == 0
     data = json.loads(out.stdout)
-    assert sum(c["usd_per_kwh"] for c in data["components"]) == pytest.approx(data["total_usd_per_kwh"], rel=1e-12)
-    assert sum(c["share_pct"] for c in data["components"]) == pytest.approx(100.0)
+    assert sum(c["usd_per_kwh"] for c in data["results"]) == pytest.approx(data["usd_per_kwh"], rel=1e-12)
+    assert sum(c["share_pct"] for c in data["results"]) == pytest.approx(100.0)
     assert data["metrics"]["wh_per_kg"]["unit"] == "Wh/kg"
 
 

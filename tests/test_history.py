@@ -258,8 +258,8 @@ def test_a_monthly_price_path_in_index_and_its_bounds():
     out = runner.invoke(app, ["index", "--from", "2025-10", "--to", "2025-12", "--json", "--set", "price.vc@2025-11=+50%"])
     assert out.exit_code == 0, out.output
     moved = json.loads(out.stdout)
-    cost = {(r["month"], r["design"]): r["usd_per_kwh"] for r in moved["costs"]}
-    before = {(r["month"], r["design"]): r["usd_per_kwh"] for r in base["costs"]}
+    cost = {(r["month"], r["design"]): r["usd_per_kwh"] for r in moved["results"]}
+    before = {(r["month"], r["design"]): r["usd_per_kwh"] for r in base["results"]}
     assert cost[("2025-11", "nfpp")] > before[("2025-11", "nfpp")]
     assert cost[("2025-10", "nfpp")] == before[("2025-10", "nfpp")] and cost[("2025-12", "nfpp")] == before[("2025-12", "nfpp")]
     bad = runner.invoke(app, ["index", "--from", "2025-10", "--to", "2025-12", "--set", "design.nfpp.np_ratio@2025-11=50"])
@@ -299,10 +299,10 @@ def test_index_json_is_strict_and_consistent():
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["reference"] == "lfp" and data["base_month"] == "2024-01"
-    nfpp = [r for r in data["costs"] if r["design"] == "nfpp"]
+    nfpp = [r for r in data["results"] if r["design"] == "nfpp"]
     assert len(nfpp) == len(data["months"]) and nfpp[0]["index_base_100"] == 100.0
     for ch in data["changes"]:
-        assert sum(p["usd_per_kwh"] for p in ch["parts"]) == pytest.approx(ch["change_usd_per_kwh"], abs=1e-9)
+        assert sum(p["usd_per_kwh"] for p in ch["parts"]) == pytest.approx(ch["change"]["usd_per_kwh"], abs=1e-9)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -334,7 +334,7 @@ def test_index_reads_a_history_csv(tmp_path):
     data = json.loads(out.stdout)
     assert data["months"] == ["2025-01", "2025-02"] and data["history_source"].endswith("h.csv")
     nfpp = next(c for c in data["changes"] if c["design"] == "nfpp")
-    assert [p["input"] for p in nfpp["parts"]] == ["vc"] and nfpp["change_usd_per_kwh"] > 0
+    assert [p["input"] for p in nfpp["parts"]] == ["vc"] and nfpp["change"]["usd_per_kwh"] > 0
     (tmp_path / "bad.csv").write_text("date,item,price,unit\n2025-01,vc,lots,CNY/t\n", encoding="utf-8")
     bad = runner.invoke(app, ["index", "--history", str(tmp_path / "bad.csv")])
     assert bad.exit_code == 2 and "bad.csv line 2, column price" in bad.output

@@ -200,7 +200,7 @@ def test_command_json_out_and_png(tmp_path) -> None:
                               "--set", "segment.two_wheeler.penetration=0.2"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
-    r = doc["runs"][0]
+    r = doc["results"][0]
     assert r["periods"] == [2025, 2026, 2027]
     row = next(x for x in r["segments"] if x["segment"] == "two_wheeler" and x["period"] == 2026)
     assert row["gwh"] == pytest.approx(63.16e6 * 0.2 * 0.96 / 1e6)
@@ -242,8 +242,8 @@ def test_monthly_periods_are_a_twelfth_of_the_year(model, data) -> None:
     """A month's market and capacity are the year's / 12: monthly utilisation matches the year's within the growth."""
     out = runner.invoke(app, ["supply", "--months", "2026-01..2026-12", "--no-response", "--json"])
     assert out.exit_code == 0, out.output
-    months = json.loads(out.stdout)["runs"][0]
-    year = json.loads(runner.invoke(app, ["supply", "--years", "2026", "--no-response", "--json"]).stdout)["runs"][0]
+    months = json.loads(out.stdout)["results"][0]
+    year = json.loads(runner.invoke(app, ["supply", "--years", "2026", "--no-response", "--json"]).stdout)["results"][0]
     cap_m = sum(m["capacity_kt"] for m in months["materials"] if m["material"] == "napf6")
     cap_y = next(m["capacity_kt"] for m in year["materials"] if m["material"] == "napf6")
     assert cap_m == pytest.approx(cap_y, rel=1e-9)

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from costmodel.cli.common import EXIT_BAD_INPUT, check_output, fail, load_model, stdout_console
+from costmodel.cli import payloads
+from costmodel.cli.common import EXIT_BAD_INPUT, check_output, fail, json_text, load_model, stdout_console
 
 WorkbookArg = Annotated[
     Path | None, typer.Argument(help="Planner workbook (.xlsx). The bundled default data when omitted.", show_default=False)
@@ -81,32 +82,9 @@ def _table(frame, title: str, formats: dict | None = None, default: str = "{:,.4
         console.print(caption, highlight=False, markup=False)
 
 
-def _json(obj) -> None:
-    """Print ``obj`` as JSON: numpy and pandas values converted, NaN as null."""
-    import json
-    import math
-
-    import numpy as np
-    import pandas as pd
-
-    def clean(o):
-        if isinstance(o, pd.DataFrame):
-            return [clean(r) for r in o.to_dict(orient="records")]
-        if isinstance(o, dict):
-            return {str(k): clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        if isinstance(o, (np.bool_, bool)):
-            return bool(o)
-        if isinstance(o, (np.integer, int)):
-            return int(o)
-        if isinstance(o, (np.floating, float)):
-            return None if not math.isfinite(float(o)) else float(o)
-        if isinstance(o, Path):
-            return str(o)
-        return o
-
-    typer.echo(json.dumps(clean(obj), indent=2))
+def _emit(document: dict) -> None:
+    """Print a command's JSON document (``payloads``) as strict JSON."""
+    typer.echo(json_text(document))
 
 
 def _check_out(path: Path | None, suffix: str, force: bool = False, workbook: Path | None = None) -> None:
@@ -179,7 +157,7 @@ def register(app: typer.Typer) -> None:
             frame = what_if(model, overrides, year)
         ref = model.dataset.reference_design
         if as_json:
-            _json({"year": int(frame["year"].iloc[0]), "overrides": list(set_), "reference": ref, "results": frame.drop(columns="year")})
+            _emit(payloads.whatif(frame, set_, ref, int(frame["year"].iloc[0]), model.dataset.source))
         else:
             shown = frame[["design", "base_usd_per_kwh", "whatif_usd_per_kwh", "delta_usd_per_kwh", "delta_pct", "whatif_cny_per_wh",
                            "base_gap_usd_per_kwh", "whatif_gap_usd_per_kwh", "base_gap_pct", "whatif_gap_pct"]]
@@ -232,8 +210,8 @@ def register(app: typer.Typer) -> None:
         base_cost = float(mine["base_cost"].iloc[0])
         year_used = model.parameters(year).year
         if as_json:
-            _json({"design": design, "year": year_used, "swing": swing, "base_usd_per_kwh": base_cost,
-                   "rows": used.drop(columns=["design", "affects", "base_cost"]), "no_effect": idle})
+            _emit(payloads.sensitivity(used, idle, design, year_used, swing, base_cost, model.dataset.source,
+                                       {p: _unit(model, p) for p in used["parameter"]}))
         else:
             shown = used.head(top)[["rank", "parameter", "how", "base", "low", "high", "cost_low", "cost_high", "swing", "elasticity"]]
             _table(shown, f"Tornado {design}, {year_used}: cost (USD/kWh) at each input's low and high; base {base_cost:.2f} USD/kWh",
@@ -284,9 +262,7 @@ def register(app: typer.Typer) -> None:
                 res = monte_carlo(model, n, seed, year, chunk=chunk, dist=dist, progress=lambda done: bar.update(task, completed=done))
         ref = model.dataset.reference_design
         if as_json:
-            _json({"n": n, "seed": seed, "year": res.year, "distribution": res.distribution, "reference": ref, "summary": res.summary,
-                   "influence": res.influence, "influence_draws": res.influence_draws, "inputs": res.inputs,
-                   "correlations": res.correlations, "links": res.links})
+            _emit(payloads.montecarlo(res, n, seed, ref, model.dataset.source))
         else:
             s = res.summary.rename(columns={"p_beats_reference": f"P(< {ref})", "p_beats_stderr": "± se"})
             held = list(res.inputs.loc[~res.inputs["drawn"], "item"])
@@ -332,10 +308,7 @@ def register(app: typer.Typer) -> None:
             r = break_even(model, param, a, b, year, lo, hi)
         unit = _unit(model, param)
         if as_json:
-            _json({"param": param, "unit": unit, "a": a, "b": b, "year": r.year, "base": r.base, "lo": r.lo, "hi": r.hi,
-                   "crossings": list(r.crossings), "cost_at_crossings_usd_per_kwh": list(r.cost_at_crossings),
-                   "gap_lo_usd_per_kwh": r.gap_lo, "gap_base_usd_per_kwh": r.gap_base, "gap_hi_usd_per_kwh": r.gap_hi,
-                   "extrapolated_crossing": r.extrapolated})
+            _emit(payloads.breakeven(r, param, unit, a, b, model.dataset.source))
         else:
             u = f" {unit}" if unit else ""
             for c, cost in zip(r.crossings, r.cost_at_crossings, strict=True):
@@ -396,8 +369,7 @@ def register(app: typer.Typer) -> None:
         method = (f"exact Shapley over {k} input{'s' if k != 1 else ''}" if res.exact
                   else f"Shapley from {res.permutations} sampled permutations (antithetic pairs) over {k} inputs (> {EXACT_MAX})")
         if as_json:
-            _json({"a": a, "b": b, "year": yr, "method": method, "exact": res.exact, "permutations": res.permutations,
-                   "totals": res.totals, "parts": res.parts})
+            _emit(payloads.diff(res, a, b, yr, method))
         else:
             _print_waterfall(res, a, b, yr, method)
         if png is not None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from costmodel.cli import payloads
 from costmodel.cli.common import App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 WorkbookArg = Annotated[
@@ -148,7 +149,8 @@ def register(app: typer.Typer) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(workbook) if workbook is not None else _bundled_workbook(Path(tmp))
             write_history_workbook(source, out, merged.quotes)
-        summary = {"feed": str(feed), "rows": got.rows, "quotes": len(got.history.quotes), "ignored_rows": got.ignored,
+        summary = {"command": "prices import", "schema_version": payloads.SCHEMA_VERSION,
+                   "feed": str(feed), "rows": got.rows, "quotes": len(got.history.quotes), "ignored_rows": got.ignored,
                    "history_quotes": len(merged.quotes), "items": sorted(set(got.history.quotes["item"])),
                    "first_month": got.history.first_month, "last_month": got.history.last_month, "notes": list(merged.notes),
                    "out": str(out)}
@@ -181,20 +183,20 @@ def _payload(model, run, scenario: str, shown: str) -> dict:
     changes = []
     for r in totals.itertuples():
         parts = att.parts[(att.parts["month"] == r.month) & (att.parts["design"] == r.design)]
-        changes.append({"month": r.month, "design": r.design, "change_usd_per_kwh": r.change, "change_pct": r.pct,
+        changes.append({"month": r.month, "design": r.design, "change": {"usd_per_kwh": r.change, "pct": r.pct},
                         "parts": [{"input": p.input, "usd_per_kwh": p.usd_per_kwh, "pct_points": p.pct_points,
                                    "before": p.a_value, "after": p.b_value, "stderr": p.stderr} for p in parts.itertuples()],
                         "method": parts["method"].iloc[0] if len(parts) else None})
-    return {
-        "source": model.dataset.source, "history_source": model.dataset.history_source, "scenario": scenario,
-        "base_month": ci.base, "reference": ci.reference, "months": list(ci.months),
-        "costs": ci.frame().rename(columns={"index": "index_base_100"}).to_dict(orient="records"),
-        "changes": changes,
-        "explained": {d: att.describe(shown, d) for d in ci.designs},
-        "stale": [{"item": i, "last_quote": q, "age_months": a} for i, q, a in ci.stale(shown)],
-        "prices": grid.rename(columns={"price": "value"}).to_dict(orient="records"),
-        "notes": list(run.notes),
-    }
+    return payloads.document(
+        "index", source=model.dataset.source, history_source=model.dataset.history_source, scenario=scenario,
+        base_month=ci.base, reference=ci.reference, months=list(ci.months),
+        results=ci.frame().rename(columns={"index": "index_base_100"}).to_dict(orient="records"),
+        changes=changes,
+        explained={d: att.describe(shown, d) for d in ci.designs},
+        stale=[{"item": i, "last_quote": q, "age_months": a} for i, q, a in ci.stale(shown)],
+        prices=grid.rename(columns={"price": "value"}).to_dict(orient="records"),
+        notes=list(run.notes),
+    )
 
 
 def _print(run, scenario: str, shown: str) -> None:

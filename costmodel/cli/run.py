@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from costmodel.cli import payloads
 from costmodel.cli.common import available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def run(
     if out is not None:
         _write_results(out, model, run_, wb, workbook, "run")
     if as_json:
-        typer.echo(json_text({"source": model.dataset.source, "results": records}))
+        typer.echo(json_text(payloads.document("run", source=model.dataset.source, results=records)))
         return
     if region == "all":
         _print_regions(model, records, regions)
@@ -312,17 +313,9 @@ def breakdown(
     metrics = {r.metric: {"value": r.value, "unit": r.unit} for r in results.metrics.itertuples()}
     if as_json:
         typer.echo(
-            json_text(
-                {
-                    "design": design,
-                    "year": int(usd["year"].iloc[0]),
-                    "total_usd_per_kwh": total,
-                    "total_cny_per_wh": cny["value"].sum(),
-                    "components": rows,
-                    "masses_kg_per_kwh": masses,
-                    "metrics": metrics,
-                }
-            )
+            json_text(payloads.document(
+                "breakdown", source=model.dataset.source, design=design, year=int(usd["year"].iloc[0]), usd_per_kwh=total,
+                cny_per_wh=cny["value"].sum(), results=rows, masses_kg_per_kwh=masses, metrics=metrics))
         )
         return
     out = _stdout()

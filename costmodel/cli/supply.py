@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from costmodel.cli import payloads
 from costmodel.cli.common import check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def register(app: typer.Typer) -> None:
             if msg := not_converged_message(r):
                 typer.echo(f"warning: {msg}", err=True)
         if as_json:
-            typer.echo(json_text({"source": model.dataset.source, "runs": [json_record(r) for r in runs]}))
+            typer.echo(json_text(payloads.document("supply", source=model.dataset.source, results=[json_record(r) for r in runs])))
         else:
             for r in runs:
                 _print(r)

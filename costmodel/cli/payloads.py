@@ -1,0 +1,143 @@
+"""The JSON language of every command, in one place.
+
+Conventions (``DESIGN.md``, "Conventions for every command"):
+- every document starts with ``command`` (the command's name) and ``schema_version``; the data's ``source`` follows
+  where a dataset was read;
+- numbers are numbers (never strings; a missing number is ``null``, never NaN), keys are snake_case with the unit in
+  the key (``usd_per_kwh``, ``cny_per_wh``, ``kt``, ``musd``, ``gwh``, ``pct``) or beside it (``unit``), years are
+  integers and months ``YYYY-MM`` text, lists are lists;
+- the main list of rows is ``results``; a cell's cost is ``usd_per_kwh`` (and ``cny_per_wh``) wherever it appears;
+  two sides of a comparison are objects of the same shape (``base``/``whatif``, ``a``/``b``) and their difference is
+  ``change`` (``usd_per_kwh``, ``pct``).
+Each command's document is described by a JSON Schema shipped in ``costmodel/schemas/<command>.schema.json`` (tests
+check real output against it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+def num(value: Any) -> float | None:
+    """A number for JSON: a float, or None for NaN/inf/None."""
+    if value is None:
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def value(v: Any) -> float | str | None:
+    """An input's value: a number, or text for a choice (never a number written as text)."""
+    if v is None or isinstance(v, str):
+        try:
+            return num(float(v)) if isinstance(v, str) and v.strip() and _numeric(v) else v
+        except ValueError:
+            return v
+    return num(v)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def document(command: str, **fields: Any) -> dict[str, Any]:
+    """A command's document: ``command`` and ``schema_version`` first, then ``fields`` in order."""
+    return {"command": command, "schema_version": SCHEMA_VERSION, **fields}
+
+
+def cost(usd_per_kwh: Any, fx: float | None = None, **extra: Any) -> dict[str, Any]:
+    """A cell cost object: ``usd_per_kwh`` (and ``cny_per_wh`` at ``fx`` CNY/USD) plus ``extra`` fields."""
+    out: dict[str, Any] = {"usd_per_kwh": num(usd_per_kwh)}
+    if fx is not None:
+        u = num(usd_per_kwh)
+        out["cny_per_wh"] = None if u is None else u * fx / 1000.0
+    out.update({k: num(v) if not isinstance(v, str) else v for k, v in extra.items()})
+    return out
+
+
+def change(before: Any, after: Any) -> dict[str, float | None]:
+    """The change from ``before`` to ``after`` (USD/kWh): absolute and in % of ``before``."""
+    a, b = num(before), num(after)
+    if a is None or b is None:
+        return {"usd_per_kwh": None, "pct": None}
+    return {"usd_per_kwh": b - a, "pct": (b - a) / a * 100.0 if a else None}
+
+
+def whatif(frame, overrides: Iterable[str], reference: str, year: int, source: str) -> dict[str, Any]:
+    """``whatif``: base and what-if cost per design, the change, and the gap to the reference on each side."""
+    rows = [{"design": r.design,
+             "base": cost(r.base_usd_per_kwh, None, cny_per_wh=r.base_cny_per_wh, gap_usd_per_kwh=r.base_gap_usd_per_kwh,
+                          gap_pct=r.base_gap_pct),
+             "whatif": cost(r.whatif_usd_per_kwh, None, cny_per_wh=r.whatif_cny_per_wh, gap_usd_per_kwh=r.whatif_gap_usd_per_kwh,
+                            gap_pct=r.whatif_gap_pct),
+             "change": {"usd_per_kwh": num(r.delta_usd_per_kwh), "cny_per_wh": num(r.delta_cny_per_wh), "pct": num(r.delta_pct)}}
+            for r in frame.itertuples()]
+    return document("whatif", source=source, year=int(year), overrides=list(overrides), reference=reference, results=rows)
+
+
+def sensitivity(used, idle: list[str], design: str, year: int, swing: float, base_cost: float, source: str,
+                units: Mapping[str, str]) -> dict[str, Any]:
+    """``sensitivity``: one row per input that moves the cost, largest swing first."""
+    rows = [{"rank": int(r.rank), "parameter": r.parameter, "kind": r.kind, "unit": units.get(r.parameter, ""), "how": r.how,
+             "base": num(r.base), "low": num(r.low), "high": num(r.high),
+             "low_usd_per_kwh": num(r.cost_low), "high_usd_per_kwh": num(r.cost_high), "swing_usd_per_kwh": num(r.swing),
+             "elasticity": num(r.elasticity)} for r in used.itertuples()]
+    return document("sensitivity", source=source, design=design, year=int(year), swing_pct=num(swing * 100.0),
+                    base=cost(base_cost), results=rows, no_effect=list(idle))
+
+
+def montecarlo(res, n: int, seed: int, reference: str, source: str, sampler: str = "random") -> dict[str, Any]:
+    """``montecarlo``: the cost distribution per design, P(cheaper than the reference), influences, inputs."""
+    rows = [{"design": r.design,
+             "usd_per_kwh": {"base": num(r.base), "mean": num(r.mean), "sd": num(r.sd), "p5": num(r.p5), "p50": num(r.p50),
+                             "p95": num(r.p95)},
+             "p_beats_reference": num(r.p_beats_reference), "p_beats_reference_stderr": num(r.p_beats_stderr)}
+            for r in res.summary.itertuples()]
+    return document(
+        "montecarlo", source=source, year=int(res.year), draws=int(n), seed=int(seed), sampler=sampler,
+        distribution=res.distribution, reference=reference, results=rows,
+        influence=[{"input": r.input, "design": r.design, "spearman": num(r.spearman)} for r in res.influence.itertuples()],
+        influence_draws=int(res.influence_draws),
+        inputs=[{"item": r.item, "unit": r.unit, "low": num(r.low), "mode": num(r.mode), "high": num(r.high), "drawn": bool(r.drawn)}
+                for r in res.inputs.itertuples()],
+        correlations=[{"a": r.a, "b": r.b, "rho": num(r.rho), "status": r.status} for r in res.correlations.itertuples()],
+        links=[{"driver": r.driver, "target": r.target, "residual_rho": num(r.residual_rho),
+                "effective_spearman": num(r.effective_spearman)} for r in res.links.itertuples()],
+    )
+
+
+def breakeven(r, param: str, unit: str, a: str, b: str, source: str) -> dict[str, Any]:
+    """``breakeven``: the parameter values at which ``a`` and ``b`` cost the same, and the gaps around them."""
+    rows = [{"value": num(c), "usd_per_kwh": num(k)} for c, k in zip(r.crossings, r.cost_at_crossings, strict=True)]
+    return document("breakeven", source=source, parameter=param, unit=unit, a=a, b=b, year=int(r.year), base_value=num(r.base),
+                    search={"low": num(r.lo), "high": num(r.hi)}, results=rows,
+                    gap_usd_per_kwh={"at_low": num(r.gap_lo), "at_base": num(r.gap_base), "at_high": num(r.gap_hi)},
+                    extrapolated_crossing=num(r.extrapolated))
+
+
+def diff(res, a: str, b: str, year: int, method: str) -> dict[str, Any]:
+    """``diff``: per design the cost on each side, the change, whether it moved, and its Shapley parts."""
+    rows = []
+    for t in res.totals.itertuples():
+        parts = res.parts[res.parts["design"] == t.design]
+        rows.append({"design": t.design, "a": cost(t.cost_a), "b": cost(t.cost_b), "change": change(t.cost_a, t.cost_b),
+                     "moved": bool(abs(t.change) > 1e-12),
+                     "parts": [{"input": p.input, "members": p.members.split(", "), "a_value": _values(p.a_value),
+                                "b_value": _values(p.b_value), "usd_per_kwh": num(p.usd_per_kwh), "stderr": num(p.stderr)}
+                               for p in parts.itertuples()]})
+    return document("diff", a=a, b=b, year=int(year), method=method, exact=bool(res.exact), permutations=int(res.permutations),
+                    results=rows)
+
+
+def _values(text: str) -> Any:
+    """A player's value(s) as described by the attribution (``98000``, ``hc_bamboo``, ``1; 2``): numbers as numbers."""
+    parts = [value(p.strip()) for p in str(text).split(";")]
+    return parts[0] if len(parts) == 1 else parts
