@@ -171,7 +171,7 @@ def _write(out: Path, runs: list[SupplyRun]) -> None:
 def _print(r: SupplyRun) -> None:
     from rich.table import Table
 
-    from costmodel.supply.report import fixed_point_record, frames
+    from costmodel.supply.report import fixed_point_record, frames, period_label
 
     con = stdout_console(120)
     f = frames(r)
@@ -181,7 +181,7 @@ def _print(r: SupplyRun) -> None:
         t = Table(title=title, title_justify="left")
         t.add_column(first)
         for p in P:
-            t.add_column(str(p), justify="right")
+            t.add_column(str(period_label(p)), justify="right")
         for name, cells in rows:
             t.add_row(name, *cells)
         con.print(t)
@@ -205,7 +205,7 @@ def _print(r: SupplyRun) -> None:
         parts = []
         for b in bind.itertuples():
             before = b.first_period_before_response
-            moved = before is not None and before == before and int(before) != b.first_period
+            moved = before is not None and before == before and str(before) != str(b.first_period)
             parts.append(f"{b.material} {b.first_period} (utilisation {b.utilisation:.0%}"
                          + (f", {int(before)} before the price response" if moved else "") + ")")
         con.print("Binding materials (first period demand exceeds available capacity): " + "; ".join(parts))

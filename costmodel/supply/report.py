@@ -1,6 +1,6 @@
 """A supply run as tidy tables (for the terminal, JSON and the results workbook) and as a PNG chart.
 
-Tables (one row per item and period; periods as integers):
+Tables (one row per item and period; a period is a year (an integer) or a month (``YYYY-MM`` text), ``period_label``):
     segments    segment, period, gwh (before the price response), gwh_after_response
     designs     design, chemistry, period, gwh
     materials   material, unit, period, demand, capacity, available, utilisation, shortfall, binds, price_multiplier
@@ -24,9 +24,15 @@ def _num(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+def period_label(period: int) -> int | str:
+    """A period as shown and in JSON: a year as an integer, a month (``YYYYMM`` inside) as ``YYYY-MM``."""
+    p = int(period)
+    return p if p < 10000 else f"{p // 100:04d}-{p % 100:02d}"
+
+
 def frames(run: SupplyRun) -> dict[str, pd.DataFrame]:
     """The run's tables (see the module docstring)."""
-    P = run.periods
+    P = tuple(period_label(p) for p in run.periods)
     seg = pd.DataFrame([{"segment": s, "period": p, "gwh": run.segment_gwh[i, j],
                          "gwh_after_response": run.segment_gwh[i, j] * run.factor[i, j]}
                         for i, s in enumerate(run.segments) for j, p in enumerate(P)])
@@ -38,9 +44,9 @@ def frames(run: SupplyRun) -> dict[str, pd.DataFrame]:
                           "capacity": _num(b.capacity[i, j]), "available": _num(avail[i, j]), "utilisation": _num(util[i, j]),
                           "shortfall": short[i, j], "binds": bool(binds[i, j]), "price_multiplier": run.multipliers[i, j]}
                          for i, m in enumerate(b.materials) for j, p in enumerate(P)])
-    before = {m: p for m, p, _ in run.base.first_binding()}
-    bind = pd.DataFrame([{"material": m, "first_period": p, "utilisation": u, "first_period_before_response": before.get(m)}
-                         for m, p, u in b.first_binding()],
+    before = {m: period_label(p) for m, p, _ in run.base.first_binding()}
+    bind = pd.DataFrame([{"material": m, "first_period": period_label(p), "utilisation": u,
+                          "first_period_before_response": before.get(m)} for m, p, u in b.first_binding()],
                         columns=["material", "first_period", "utilisation", "first_period_before_response"])
     costs = pd.DataFrame([{"design": d, "period": p, "usd_per_kwh_before": run.cost0[i, j], "usd_per_kwh": run.cost[i, j],
                            "change_usd_per_kwh": run.cost[i, j] - run.cost0[i, j],
@@ -55,7 +61,7 @@ def fixed_point_record(run: SupplyRun) -> dict:
     if fp is None:
         return {"ran": False, "iterations": 0, "converged": True, "largest_change": 0.0}
     return {"ran": True, "iterations": fp.iterations, "converged": fp.converged, "largest_change": fp.change,
-            "at_material": run.final.materials[fp.worst[0]], "at_period": run.periods[fp.worst[1]]}
+            "at_material": run.final.materials[fp.worst[0]], "at_period": period_label(run.periods[fp.worst[1]])}
 
 
 def not_converged_message(run: SupplyRun) -> str | None:
@@ -79,7 +85,7 @@ def json_record(run: SupplyRun) -> dict:
     other = mats[mats["unit"] != "kt"][["material", "unit", "period", "demand"]]
     return {
         "scenario": run.scenario,
-        "periods": list(run.periods),
+        "periods": [period_label(p) for p in run.periods],
         "segments": _records(f["segments"]),
         "designs": _records(f["designs"]),
         "materials": _records(mass),
@@ -116,7 +122,7 @@ def wide(run: SupplyRun, materials: list[str]) -> pd.DataFrame:
     b = run.final
     rows = []
     for j, p in enumerate(run.periods):
-        row: dict[str, object] = {"period": p}
+        row: dict[str, object] = {"period": period_label(p)}
         for m in materials:
             i = b.materials.index(m)
             row[f"{m} demand"] = b.demand[i, j]
@@ -130,7 +136,7 @@ def segments_wide(run: SupplyRun) -> pd.DataFrame:
     rows = []
     sodium = [i for i, s in enumerate(run.segments) if not s.startswith("lfp")]
     for j, p in enumerate(run.periods):
-        rows.append({"period": p, **{run.segments[i]: run.segment_gwh[i, j] * run.factor[i, j] for i in sodium}})
+        rows.append({"period": period_label(p), **{run.segments[i]: run.segment_gwh[i, j] * run.factor[i, j] for i in sodium}})
     return pd.DataFrame(rows)
 
 
