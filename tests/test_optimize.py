@@ -267,9 +267,9 @@ def test_optimize_reads_the_workbook_sheets(tmp_path):
     assert base.exit_code == 0, base.output
     import json
 
-    summary = {r["key"]: r["value"] for r in json.loads(base.stdout)["Optimizer"]}
+    doc = json.loads(base.stdout)
     bundled = optimize(MODEL, load_default(), explain=False)
-    assert float(summary["best reachable USD/kWh"]) == pytest.approx(bundled.best_cost, rel=1e-9)
+    assert doc["best"]["usd_per_kwh"] == pytest.approx(bundled.best_cost, rel=1e-9)
     # the larger-cell lever only from 2029: out of the 2028 path, so the best 2028 cost rises
     wb = openpyxl.load_workbook(wb_path)
     ws = wb["Levers"]
@@ -280,9 +280,9 @@ def test_optimize_reads_the_workbook_sheets(tmp_path):
     wb.save(wb_path)
     edited = CliRunner().invoke(app, ["optimize", str(wb_path), "--json"])
     assert edited.exit_code == 0, edited.output
-    paths = json.loads(edited.stdout)["Path"]
-    assert all("larger_cell" not in str(p.get("levers")) for p in paths)
-    best = float({r["key"]: r["value"] for r in json.loads(edited.stdout)["Optimizer"]}["best reachable USD/kWh"])
+    paths = json.loads(edited.stdout)["results"]
+    assert all("larger_cell" not in p["levers"] for p in paths)
+    best = json.loads(edited.stdout)["best"]["usd_per_kwh"]
     assert best > bundled.best_cost + 0.1
 
 

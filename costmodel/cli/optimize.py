@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -77,7 +76,9 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(exc)) from None
         frames = sheet_frames(result)
         if as_json:
-            typer.echo(json_text({k: json.loads(v.to_json(orient="records")) for k, v in frames.items()}))
+            from costmodel.cli import payloads
+
+            typer.echo(json_text(payloads.optimize(result, model.dataset.source, solver)))
         else:
             _print(result)
         if png is not None:

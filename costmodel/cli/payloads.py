@@ -141,3 +141,37 @@ def _values(text: str) -> Any:
     """A player's value(s) as described by the attribution (``98000``, ``hc_bamboo``, ``1; 2``): numbers as numbers."""
     parts = [value(p.strip()) for p in str(text).split(";")]
     return parts[0] if len(parts) == 1 else parts
+
+
+def _names(text: Any) -> list[str]:
+    """A path cell listing levers or routes (``a, b`` or ``-``) as a list."""
+    t = str(text).strip()
+    return [] if t in ("", "-", "nan") else [p.strip() for p in t.split(",")]
+
+
+def optimize(result, source: str, solver: str) -> dict[str, Any]:
+    """``optimize``: the verdict, the path per year (engine cost), suppliers, the split, binding constraints, shadow prices
+    and the Pareto trace; spend in M USD, volumes in kt/yr."""
+    path = [{"year": int(p.year), "plant_gwh": num(p.plant_gwh), "output_gwh": num(p.output_gwh),
+             "cumulative_gwh": num(p.cumulative_gwh), "routes": _names(p.routes), "levers": _names(p.levers),
+             "usd_per_kwh": num(p.cost_engine), "model_usd_per_kwh": num(p.cost_model), "change_pct": num(p.reduction_pct)}
+            for p in result.path.itertuples()]
+    shadow = result.shadow
+    return document(
+        "optimize", source=source, design=result.design, solver=solver, formulation=result.formulation,
+        base={"year": int(result.base_year), "usd_per_kwh": num(result.base_cost)},
+        target=cost(result.target_cost), budget_musd=num(result.budget), reached=bool(result.reached),
+        best=cost(result.best_cost) | {"change_pct": num(100 * (result.best_cost / result.base_cost - 1))},
+        spend_musd=num(result.spend_musd), results=path,
+        suppliers=[{"year": int(s.year), "supplier": s.supplier, "item": s.item, "quantity_kt": num(s.quantity_kt),
+                    "capacity_kt": num(s.capacity_kt)} for s in result.suppliers.itertuples()],
+        split_usd_per_kwh={k: num(v) for k, v in result.split.items()},
+        binding=[{"constraint": k, "relaxed_usd_per_kwh": num(v)} for k, v in result.binding.items()],
+        shadow_prices=[{"supplier": s.supplier, "item": s.item, "quantity_kt": num(s.quantity_kt), "capacity_kt": num(s.capacity_kt),
+                        "usd_per_kwh_per_kt": num(s.usd_per_kwh_per_kt), "musd_per_year_per_kt": num(s.musd_per_year_per_kt)}
+                       for s in shadow.itertuples()] if len(shadow) else [],
+        pareto=None if result.pareto is None else [{"usd_per_kwh": num(p.final_cost_usd_per_kwh), "spend_musd": num(p.spend_musd)}
+                                                    for p in result.pareto.itertuples()],
+        learning_error=num(result.learning_error), model_builds=int(result.anchor_rounds),
+        status={k: {"status": v.status, "message": v.message} for k, v in result.status.items()},
+    )
