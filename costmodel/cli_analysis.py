@@ -254,7 +254,7 @@ def register(app: typer.Typer) -> None:
         dist: Annotated[str, typer.Option(help="Price distribution between low and high: triangular or pert (mode = table value).")]
         = "triangular",
         chunk: Annotated[int, typer.Option(help="Draws per engine call (bounds memory; whole blocks of 65,536).")] = 200_000,
-        sampler: Annotated[str, typer.Option(help="random (plain draws) or sobol (scrambled Sobol points, seeded; 2^16 of them "
+        sampler: Annotated[str, typer.Option(help="random (plain draws) or sobol (scrambled Sobol points, seeded; 2^17 of them "
                                                   "are as accurate as 10^6 random draws; use powers of 2).")] = "random",
         year: YearOpt = None,
         region: RegionOpt = None,
