@@ -41,6 +41,10 @@ class Built:
         suppliers: the suppliers of supplied items, in the order of ``q``'s first index.
         learning_error: worst relative error of the learning envelope on its learnable part.
         earliest_fixed: (variable, ...) fixed to 0 by earliest years (unfixed to relax them).
+        cost_only: constraints that only define the cost of a year before the final one (the learning envelope, the
+            products of choices with learning and with supplier premiums): they constrain nothing else, so objectives
+            that price only the final year (phases 1 and 2, relaxations, shadow prices, Pareto levels) switch them off
+            and solve a model a fraction of the size, with the same optimum.
     """
 
     model: object
@@ -49,6 +53,7 @@ class Built:
     suppliers: list
     learning_error: float
     earliest_fixed: list = field(default_factory=list)
+    cost_only: list = field(default_factory=list)
 
     def relax(self, family: str, on: bool = True) -> None:
         """Switch a constraint family (one of ``FAMILIES``) off (``on``) or back on."""
@@ -218,6 +223,13 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
                     if c != 0:
                         cost += float(c) * _product(m, f"prem_{j}_{i}", mono[i], R, r_lo, r_hi)
         m.costs[j] = cost
+    # constraints defining only the cost of years before the last (switched off when only the final year is priced)
+    for j in range(T - 1):
+        built.cost_only += [m.curve[j, n] for n in range(len(slope))]
+        for prefix in (f"conv_{j}_", f"prem_{j}_"):
+            built.cost_only += [c for c in m.component_objects(pyo.Constraint) if c.name.startswith(prefix) and c.name.endswith("_link")]
+        built.cost_only += [getattr(m, f"{kind}_{p}_{j}_link") for kind in ("LFp", "Dp") for p in range(len(scales))
+                            if hasattr(m, f"{kind}_{p}_{j}_link")]
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}
     m.spend = pyo.Expression(expr=sum(one_off[n] * m.adopt[n, T - 1] for n in lever_names)
                              + sum(route[r].switch_musd * m.enter[r, j] for r in route_names for j in range(T))
@@ -262,6 +274,8 @@ def set_objective(built: Built, kind: str, bound: float | None = None, spend_bou
         if hasattr(m, name):
             m.del_component(name)
     last = len(m.costs) - 1
+    for c in built.cost_only:  # earlier years' costs matter only to the sum of yearly costs
+        c.activate() if kind == "all_years" else c.deactivate()
     if kind == "final_cost":
         m.obj = pyo.Objective(expr=m.costs[last], sense=pyo.minimize)
         if bound is not None:
