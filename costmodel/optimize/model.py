@@ -27,6 +27,9 @@ from costmodel.optimize.coefficients import Expansion, Globals, tangents
 from costmodel.optimize.data import OptimizerData
 from costmodel.units import parse_price_unit
 
+#: cost-only constraints (see ``Built.cost_only``) from which switching them off pays: each switch makes the persistent
+#: HiGHS instance remove or re-add them (about 0.1 s per 500 on the default instance, which solves in 0.2 s)
+COST_ONLY_MIN = 2000
 #: constraint families that can be relaxed to find what binds
 FAMILIES = ("supply caps", "ramp limit", "earliest years", "demand (sellable GWh)")
 
@@ -230,6 +233,8 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
             built.cost_only += [c for c in m.component_objects(pyo.Constraint) if c.name.startswith(prefix) and c.name.endswith("_link")]
         built.cost_only += [getattr(m, f"{kind}_{p}_{j}_link") for kind in ("LFp", "Dp") for p in range(len(scales))
                             if hasattr(m, f"{kind}_{p}_{j}_link")]
+    if sum(len(c) if c.is_indexed() else 1 for c in built.cost_only) < COST_ONLY_MIN:
+        built.cost_only = []  # a small model: switching them costs the persistent solver more than it saves
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}
     m.spend = pyo.Expression(expr=sum(one_off[n] * m.adopt[n, T - 1] for n in lever_names)
                              + sum(route[r].switch_musd * m.enter[r, j] for r in route_names for j in range(T))

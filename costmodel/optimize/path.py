@@ -90,6 +90,20 @@ def _checked(res: SolveResult) -> SolveResult:
     return res
 
 
+def _available(ctx: Context, year: int, picks: tuple[int, ...]) -> tuple[int, ...]:
+    """Block alternatives of ``picks`` (the final year's choice) with what ``year`` cannot have yet (a lever or route before
+    its earliest year) at the do-nothing alternative: the likely choice of an earlier year, to anchor its expansion."""
+    sp = ctx.space
+    earliest = {("lever", lv.name): lv.earliest for lv in ctx.data.levers}
+    earliest |= {("route", r.name): r.earliest for r in ctx.data.routes}
+    point = list(sp.point(picks))
+    for g, grp in enumerate(sp.groups):
+        alt = grp.alternatives[point[g]]
+        if alt is not None and earliest.get((grp.kind, alt), 0) > year and ctx.incumbent.get(grp.name) != alt:
+            point[g] = grp.reference
+    return tuple(sp.block_alternative(b, tuple(point)) for b in range(len(sp.blocks)))
+
+
 def expansion_mismatch(ctx: Context, exps: list[Expansion], chosen: list[tuple[int, ...]]) -> list[float]:
     """Per year, the largest relative difference between the expansion and the engine's quantities on the
     chosen alternatives (0 where the expansion is exact)."""
@@ -174,7 +188,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         last = rounds == max_rounds or exact_space
         # phase 1 prices only the final year: re-anchor there first if its expansion is off
         if not last and expansion_mismatch(ctx, exps[-1:], picks(built)[-1:])[0] > EXACT_TOL:
-            anchors[-1] = picks(built)[-1]
+            anchors = [_available(ctx, y, picks(built)[-1]) for y in years]  # earlier years: what they can of it
             timings["solve"] += status["phase 1"].seconds
             continue
         best = status["phase 1"].objective
