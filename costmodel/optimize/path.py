@@ -161,7 +161,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     ctx = Context(model, data, sp, globals_of(model, data, years, {s.item for s in data.suppliers}), years, base_year,
                   p0.values[f"design.{d}.plant_capacity_gwh"], inc, solver, time_limit)
     reference = tuple(sp.block_alternative(b, sp.reference) for b in range(len(sp.blocks)))
-    cache = _cache if _cache is not None else {}  # (year, anchor) → expansion, shared with the Pareto points' runs
+    cache = _cache if _cache is not None else {}  # (year, anchor) → expansion, anchors → model; shared with the Pareto runs
     anchors = [reference for _ in years]
     exact_space = len(sp.blocks) <= 2
     timings["coefficients"] += time.perf_counter() - t0
@@ -175,8 +175,9 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
                 for y, a in zip(years, anchors, strict=True)]
         say(f"round {rounds}: building the model ({size})")
         t1 = time.perf_counter()
-        try:
-            built = build(data, sp, exps, ctx.globals, ctx.current_plant, inc)
+        key = ("built", solver, tuple(anchors))
+        try:  # the Pareto points' runs share models built on the same anchors (and their solver instances)
+            built = cache[key] if key in cache else cache.setdefault(key, build(data, sp, exps, ctx.globals, ctx.current_plant, inc))
         except ValueError as exc:
             raise SolverError(f"{exc}; add scale options") from None
         set_objective(built, "final_cost", budget)
