@@ -65,7 +65,7 @@ def engine_cost(ctx: Context, year: int, choice: YearChoice) -> float:
 
 def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]]:
     """The loaded solution as one ``YearChoice`` per year, and supplier rows (year, supplier, item, kt, cap kt)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m = built.model
     out, rows = [], []

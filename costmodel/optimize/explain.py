@@ -98,7 +98,7 @@ def shadow_prices(ctx: Context, built: Built, decisions: list[tuple[object, int]
         suppliers: the path's supplier rows (year, supplier, item, quantity_kt, capacity_kt): the quantities and
             binding status reported are these, the unperturbed solution's.
     """
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m = built.model
     T = len(ctx.years)

@@ -18,6 +18,9 @@ x_t = x_0 + Σ_{τ<t} (others_τ + u size_τ) + (others_t + u size_t) / 2. Units
 
 from __future__ import annotations
 
+# Pyomo is imported as pyomo.core, not pyomo.environ: the solver plugins cost 0.2 s of start-up and only CBC needs them
+# (solve.py imports them there).
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +74,7 @@ class Built:
 
 def _product(m, name: str, binary, cont, lo: float, hi: float):
     """A variable equal to ``binary × cont`` for ``cont`` in [lo, hi] (exact: four inequalities)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     v = pyo.Var(bounds=(min(0.0, lo), max(0.0, hi)))
     m.add_component(name, v)
@@ -91,7 +94,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     Raises:
         ValueError: when no plant size is at or above the current plant.
     """
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     years = [e.year for e in exps]
     T = len(years)
@@ -244,7 +247,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
 
 def _monomial(m, e: Expansion, i: int, j: int):
     """The binary (a Y variable) or product of two binaries (an exact continuous W) of monomial i in year j."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     mono = e.monomials[i]
     if len(mono) == 1:
@@ -272,7 +275,7 @@ def _size_product(m, mono, i: int, j: int, lo: float, hi: float):
 def set_objective(built: Built, kind: str, bound: float | None = None, spend_bound: float | None = None) -> None:
     """``final_cost`` (optionally with spend ≤ bound), ``spend`` (with final cost ≤ bound), or ``all_years``
     (sum of yearly costs with final cost ≤ bound and spend ≤ spend_bound: benefits as early as possible)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m = built.model
     for name in ("obj", "limit", "limit2"):
@@ -298,7 +301,7 @@ def set_objective(built: Built, kind: str, bound: float | None = None, spend_bou
 
 def picks(built: Built) -> list[tuple[int, ...]]:
     """The chosen alternative per block, for every year, from the loaded solution."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m, sp = built.model, built.space
     out = []

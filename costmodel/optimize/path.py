@@ -138,7 +138,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     Raises:
         SolverError: bad years, a missing solver. NoSolution: no feasible path (with the solver's message).
     """
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     if end < start:
         raise SolverError(f"--by {end} is before the start year {start}")
