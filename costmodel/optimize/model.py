@@ -20,7 +20,6 @@ from __future__ import annotations
 
 # Pyomo is imported as pyomo.core, not pyomo.environ: the solver plugins cost 0.2 s of start-up and only CBC needs them
 # (solve.py imports them there).
-
 from dataclasses import dataclass, field
 
 import numpy as np
