@@ -279,11 +279,14 @@ def _hint(word: str, candidates: Iterable[str]) -> str:
 SUPPLY_SCOPES = ("segment", "capacity")
 """First parts of the supply model's parameter names (``segment.<name>.<prop>``, ``capacity.<material>.<prop>``):
 applied by ``costmodel.supply.params.apply_supply``, skipped by the engine's overrides."""
+OPTIMIZER_SCOPES = ("supplier", "lever", "route", "optimizer", "demand")
+"""First parts of the optimizer tables' flat names (``supplier.<name>.capacity_kt``, ``optimizer.ramp_gwh_per_year``, ...):
+applied by ``costmodel.optimize.overrides``, skipped by the engine's overrides."""
 
 
 def apply_overrides(
     pset: ParameterSet, overrides: Iterable[Override | str], *, where: str = "override", month: str | None = None,
-    skip: tuple[str, ...] = SUPPLY_SCOPES, units: Mapping[str, str] | None = None,
+    skip: tuple[str, ...] = (*SUPPLY_SCOPES, *OPTIMIZER_SCOPES), units: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Apply overrides active in ``pset.year`` (and ``month``, for a monthly evaluation), in order; ``pset`` is never
     changed.
@@ -292,7 +295,7 @@ def apply_overrides(
         pset: the flat parameters of one year.
         overrides: ``Override`` objects (or their text, parsed here).
         where: where the overrides come from, used in every problem (``Scenarios!B7``, ``--set``).
-        skip: first parts of paths applied elsewhere (the supply parameters), passed over here.
+        skip: first parts of paths applied elsewhere (the supply and optimizer parameters), passed over here.
 
     Returns:
         New (values, choices) dictionaries.

@@ -7,38 +7,37 @@ requested set is inconsistent, and applied through its Cholesky factor. Normal s
 uniforms through Φ, and uniforms become prices through each marginal's inverse CDF; monotone
 transforms keep rank correlations, so the prices carry the requested Spearman correlations.
 
-Only numpy is used: Φ through a Chebyshev-fitted erfc (fractional error below 1.2e-7 everywhere,
-so the tails keep their relative accuracy), the PERT inverse through a tabulated Beta CDF.
+Φ and its inverse are ``scipy.special.ndtr``/``ndtri`` (full double precision in both tails); the PERT inverse
+interpolates the exact regularized incomplete beta function (``scipy.special.betainc``) tabulated once per item.
+Uniforms come from a seeded generator (plain random draws) or from a scrambled Sobol sequence
+(``scipy.stats.qmc``, quasi-random: see ``montecarlo``); ``copula_uniforms`` gives either the copula's correlations.
 
 References:
     W. H. Kruskal, Ordinal measures of association, JASA 53 (1958) 814-861.
-    W. H. Press et al., Numerical Recipes, 2nd ed., section 6.2 (erfc approximation).
+    I. M. Sobol', Distribution of points in a cube and approximate evaluation of integrals, USSR Comput. Math. Math.
+        Phys. 7 (1967) 86-112; A. B. Owen, Scrambling Sobol' and Niederreiter-Xing points, J. Complexity 14 (1998) 466-489.
     D. Vose, Risk Analysis, 3rd ed., Wiley 2008: triangular and PERT distributions.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-_ERFC_COEF = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
-              0.17087277)
+from scipy import special
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
-    """Complementary error function, vectorized; fractional error < 1.2e-7 for every x (Numerical Recipes ``erfcc``)."""
-    x = np.asarray(x, dtype=float)
-    ax = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * ax)
-    poly = np.full_like(t, _ERFC_COEF[-1])
-    for c in _ERFC_COEF[-2::-1]:
-        poly = poly * t + c
-    y = t * np.exp(-ax * ax + poly)
-    return np.where(x >= 0, y, 2.0 - y)
+    """Complementary error function, vectorized (``scipy.special.erfc``)."""
+    return special.erfc(np.asarray(x, dtype=float))
 
 
 def normal_cdf(z: np.ndarray) -> np.ndarray:
-    """Standard normal CDF Φ(z) = erfc(−z/√2)/2, vectorized (relative error < 1.2e-7 in the lower tail)."""
-    return 0.5 * erfc(-np.asarray(z, dtype=float) / np.sqrt(2.0))
+    """Standard normal CDF Φ(z), vectorized (``scipy.special.ndtr``: full precision in both tails)."""
+    return special.ndtr(np.asarray(z, dtype=float))
+
+
+def normal_ppf(u: np.ndarray) -> np.ndarray:
+    """Inverse standard normal CDF Φ⁻¹(u), vectorized (``scipy.special.ndtri``)."""
+    return special.ndtri(np.asarray(u, dtype=float))
 
 
 def _widths(low: np.ndarray, mode: np.ndarray, high: np.ndarray):
@@ -66,7 +65,7 @@ def triangular_ppf(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.nd
 
 
 PERT_GRID = 4097
-"""Points of the tabulated Beta CDF behind ``pert_ppf`` (inverse error below 1e-6 of the range)."""
+"""Points of the tabulated (exact) Beta CDF behind ``pert_ppf`` (inverse error below 1e-6 of the range)."""
 
 
 def pert_shape(low: np.ndarray, mode: np.ndarray, high: np.ndarray, lam: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
@@ -77,15 +76,8 @@ def pert_shape(low: np.ndarray, mode: np.ndarray, high: np.ndarray, lam: float =
 
 
 def _beta_cdf_table(alpha: float, beta: float, grid: np.ndarray) -> np.ndarray:
-    """Beta(α, β) CDF on ``grid`` for α, β ≥ 1 (bounded density): cumulative Simpson's rule per cell, normalised to 1."""
-
-    def pdf(x):
-        return np.power(x, alpha - 1.0) * np.power(1.0 - x, beta - 1.0)  # 0**0 = 1 at the ends
-
-    mid = 0.5 * (grid[:-1] + grid[1:])
-    cells = np.diff(grid) * (pdf(grid[:-1]) + 4.0 * pdf(mid) + pdf(grid[1:])) / 6.0
-    cdf = np.concatenate([[0.0], np.cumsum(cells)])
-    return cdf / cdf[-1]
+    """Beta(α, β) CDF on ``grid`` (the regularized incomplete beta function, ``scipy.special.betainc``)."""
+    return special.betainc(alpha, beta, grid)
 
 
 PERT_LOOKUP = 2**14 + 1
@@ -99,7 +91,7 @@ class PertInverse:
     """Inverse CDF of the PERT distribution for k columns, tables built once.
 
     PERT is a Beta(α, β) on [low, high] with mean (low + λ·mode + high)/(λ + 2). The Beta CDF of
-    each column is tabulated on ``PERT_GRID`` points (Simpson's rule per cell). In the body
+    each column is tabulated on ``PERT_GRID`` points (``scipy.special.betainc``). In the body
     (``PERT_TAIL`` ≤ u ≤ 1 − ``PERT_TAIL``) the inverse is interpolated from a table on a uniform
     grid of u (index arithmetic, no search); in the tails, where the inverse is steep, by searching the
     CDF table. Either way the error is below 1e-6 of the range. A zero-width range returns the mode exactly.
@@ -195,6 +187,18 @@ def correlated_uniforms(n: int, chol: np.ndarray, rng_u: np.random.Generator, rn
         z = (rng_z if rng_z is not None else rng_u).standard_normal((n, linked.size))
         for a in range(0, n, TILE):
             u[a:a + TILE, linked] = np.clip(normal_cdf(z[a:a + TILE] @ sub_t), 1e-15, 1 - 1e-15)
+    return u
+
+
+def copula_uniforms(u: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Independent uniforms ``u`` (n × k; e.g. a Sobol block) made into uniforms whose normal scores have correlation
+    ``chol @ chol.T``: correlated columns become Φ(Φ⁻¹(u) Lᵀ), independent ones are kept. Changed in place and returned."""
+    linked = linked_columns(chol)
+    if linked.size:
+        sub_t = chol[np.ix_(linked, linked)].T
+        for a in range(0, u.shape[0], TILE):
+            z = normal_ppf(np.clip(u[a:a + TILE, linked], 1e-15, 1 - 1e-15))
+            u[a:a + TILE, linked] = np.clip(normal_cdf(z @ sub_t), 1e-15, 1 - 1e-15)
     return u
 
 

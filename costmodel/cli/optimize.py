@@ -42,6 +42,14 @@ def register(app: typer.Typer) -> None:
                                                                                      "capacity in the first year, split between the "
                                                                                      "suppliers of each item. Default: their own caps.")]
         = None,
+        scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="A scenario's overrides (workbook Scenarios sheet, "
+                                                                              "bundled scenarios or --scenario-file).")] = None,
+        scenario_file: Annotated[list[Path] | None, typer.Option("--scenario-file", help="TOML file(s) with more scenarios.")]
+        = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. global.learning_rate=0.2, "
+                                                                     "supplier.coconut_a.capacity_kt=x10, optimizer.ramp=5, "
+                                                                     "demand.sellable_gwh@2028=+10GWh (repeatable; after --scenario).")]
+        = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
@@ -68,6 +76,16 @@ def register(app: typer.Typer) -> None:
         data = _optimizer_data(model, wb, design)
         if industry_share is not None:
             data = _industry_caps(model, wb, data, industry_share, start)
+        if scenario is not None or set_:
+            from costmodel.cli_common import available_scenarios
+            from costmodel.optimize.overrides import parse_sets, scenario_overrides, with_overrides
+
+            try:
+                overrides = (*scenario_overrides(available_scenarios(wb, scenario_file), scenario, model.dataset.source),
+                             *parse_sets(set_ or []))
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+            model, data = with_overrides(model, data, overrides, "--set" if scenario is None else f"scenario {scenario}")
         try:
             with Heartbeat("optimize") as beat:
                 result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,

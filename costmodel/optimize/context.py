@@ -65,12 +65,20 @@ def engine_cost(ctx: Context, year: int, choice: YearChoice) -> float:
 
 def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]]:
     """The loaded solution as one ``YearChoice`` per year, and supplier rows (year, supplier, item, kt, cap kt)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m = built.model
     out, rows = [], []
     chosen = picks(built)
+    g = ctx.globals
+    scales = list(ctx.data.scales)
+    cumulative = g.cumulative0
     for j, y in enumerate(ctx.years):
+        # the plant from the chosen size option (not the solver's sum, which carries its tolerance on the binaries),
+        # and the mid-year cumulative output from it, as in the model
+        plant = scales[max(range(len(scales)), key=lambda p, j=j: pyo.value(m.Z[p, j]))]
+        output = ctx.data.demand.get(y, (0.0, 0.0))[1] + g.utilisation * plant
+        mid, cumulative = cumulative + 0.5 * output, cumulative + output
         prices = {}
         for it in sorted({s.item for s in built.suppliers}):
             qs = [(s, float(pyo.value(m.q[n, j]))) for n, s in enumerate(built.suppliers) if s.item == it]
@@ -78,5 +86,25 @@ def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]
             if total > 1e-9:
                 prices[it] = sum(q * parse_price_unit(s.unit).to_canonical(s.price, ctx.globals.fx[y]) for s, q in qs) / total
             rows.extend((y, s.name, it, q, s.capacity_kt if y >= s.first_year else 0.0) for s, q in qs)
-        out.append(YearChoice(ctx.space.point(chosen[j]), float(pyo.value(m.size[j])), float(pyo.value(m.x[j])), prices))
+        out.append(YearChoice(ctx.space.point(chosen[j]), plant, mid, prices))
     return out, rows
+
+
+def path_spend(ctx: Context, path: list[YearChoice]) -> float:
+    """One-off spend of a path (M USD), from its decisions: the one-off cost of every lever adopted by the final
+    year, the switching cost of every route entered (each year a route is used that was not used the year before;
+    the incumbent is used before the first year) and the expansion capex of the plant growth.
+
+    The solver's value of the same sum carries its feasibility tolerance on the binaries (66.9999994 for 67);
+    this is the sum itself.
+    """
+    data, sp = ctx.data, ctx.space
+    one_off = {lv.name: lv.one_off_musd for lv in data.levers}
+    switch = {r.name: r.switch_musd for r in data.routes}
+    total = sum(one_off[n] for n in sp.levers(path[-1].point))
+    before = dict(ctx.incumbent)
+    for yc in path:
+        now = sp.routes(yc.point)
+        total += sum(switch[r] for fam, r in now.items() if before.get(fam) != r)
+        before = now
+    return total + data.expansion_musd_per_gwh * (path[-1].plant - ctx.current_plant)

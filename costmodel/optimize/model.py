@@ -18,6 +18,8 @@ x_t = x_0 + Σ_{τ<t} (others_τ + u size_τ) + (others_t + u size_t) / 2. Units
 
 from __future__ import annotations
 
+# Pyomo is imported as pyomo.core, not pyomo.environ: the solver plugins cost 0.2 s of start-up and only CBC needs them
+# (solve.py imports them there).
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,9 @@ from costmodel.optimize.coefficients import Expansion, Globals, tangents
 from costmodel.optimize.data import OptimizerData
 from costmodel.units import parse_price_unit
 
+#: cost-only constraints (see ``Built.cost_only``) from which switching them off pays: each switch makes the persistent
+#: HiGHS instance remove or re-add them (about 0.1 s per 500 on the default instance, which solves in 0.2 s)
+COST_ONLY_MIN = 2000
 #: constraint families that can be relaxed to find what binds
 FAMILIES = ("supply caps", "ramp limit", "earliest years", "demand (sellable GWh)")
 
@@ -41,6 +46,10 @@ class Built:
         suppliers: the suppliers of supplied items, in the order of ``q``'s first index.
         learning_error: worst relative error of the learning envelope on its learnable part.
         earliest_fixed: (variable, ...) fixed to 0 by earliest years (unfixed to relax them).
+        cost_only: constraints that only define the cost of a year before the final one (the learning envelope, the
+            products of choices with learning and with supplier premiums): they constrain nothing else, so objectives
+            that price only the final year (phases 1 and 2, relaxations, shadow prices, Pareto levels) switch them off
+            and solve a model a fraction of the size, with the same optimum.
     """
 
     model: object
@@ -49,6 +58,7 @@ class Built:
     suppliers: list
     learning_error: float
     earliest_fixed: list = field(default_factory=list)
+    cost_only: list = field(default_factory=list)
 
     def relax(self, family: str, on: bool = True) -> None:
         """Switch a constraint family (one of ``FAMILIES``) off (``on``) or back on."""
@@ -63,7 +73,7 @@ class Built:
 
 def _product(m, name: str, binary, cont, lo: float, hi: float):
     """A variable equal to ``binary × cont`` for ``cont`` in [lo, hi] (exact: four inequalities)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     v = pyo.Var(bounds=(min(0.0, lo), max(0.0, hi)))
     m.add_component(name, v)
@@ -83,7 +93,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     Raises:
         ValueError: when no plant size is at or above the current plant.
     """
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     years = [e.year for e in exps]
     T = len(years)
@@ -218,6 +228,15 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
                     if c != 0:
                         cost += float(c) * _product(m, f"prem_{j}_{i}", mono[i], R, r_lo, r_hi)
         m.costs[j] = cost
+    # constraints defining only the cost of years before the last (switched off when only the final year is priced)
+    for j in range(T - 1):
+        built.cost_only += [m.curve[j, n] for n in range(len(slope))]
+        for prefix in (f"conv_{j}_", f"prem_{j}_"):
+            built.cost_only += [c for c in m.component_objects(pyo.Constraint) if c.name.startswith(prefix) and c.name.endswith("_link")]
+        built.cost_only += [getattr(m, f"{kind}_{p}_{j}_link") for kind in ("LFp", "Dp") for p in range(len(scales))
+                            if hasattr(m, f"{kind}_{p}_{j}_link")]
+    if sum(len(c) if c.is_indexed() else 1 for c in built.cost_only) < COST_ONLY_MIN:
+        built.cost_only = []  # a small model: switching them costs the persistent solver more than it saves
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}
     m.spend = pyo.Expression(expr=sum(one_off[n] * m.adopt[n, T - 1] for n in lever_names)
                              + sum(route[r].switch_musd * m.enter[r, j] for r in route_names for j in range(T))
@@ -227,7 +246,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
 
 def _monomial(m, e: Expansion, i: int, j: int):
     """The binary (a Y variable) or product of two binaries (an exact continuous W) of monomial i in year j."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     mono = e.monomials[i]
     if len(mono) == 1:
@@ -255,13 +274,15 @@ def _size_product(m, mono, i: int, j: int, lo: float, hi: float):
 def set_objective(built: Built, kind: str, bound: float | None = None, spend_bound: float | None = None) -> None:
     """``final_cost`` (optionally with spend ≤ bound), ``spend`` (with final cost ≤ bound), or ``all_years``
     (sum of yearly costs with final cost ≤ bound and spend ≤ spend_bound: benefits as early as possible)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m = built.model
     for name in ("obj", "limit", "limit2"):
         if hasattr(m, name):
             m.del_component(name)
     last = len(m.costs) - 1
+    for c in built.cost_only:  # earlier years' costs matter only to the sum of yearly costs
+        c.activate() if kind == "all_years" else c.deactivate()
     if kind == "final_cost":
         m.obj = pyo.Objective(expr=m.costs[last], sense=pyo.minimize)
         if bound is not None:
@@ -279,7 +300,7 @@ def set_objective(built: Built, kind: str, bound: float | None = None, spend_bou
 
 def picks(built: Built) -> list[tuple[int, ...]]:
     """The chosen alternative per block, for every year, from the loaded solution."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     m, sp = built.model, built.space
     out = []

@@ -23,10 +23,11 @@ import pandas as pd
 from costmodel.model import Model
 from costmodel.optimize.choices import incumbents, space
 from costmodel.optimize.coefficients import Expansion, evaluate_points, expand, globals_of
-from costmodel.optimize.context import Context, YearChoice, engine_cost, read_path
+from costmodel.optimize.context import Context, YearChoice, engine_cost, path_spend, read_path
 from costmodel.optimize.data import OptimizerData
 from costmodel.optimize.model import build, picks, set_objective
 from costmodel.optimize.solve import SolverError, SolveResult, solve
+from costmodel.optimize.tolerance import COST_DECIMALS, COST_TOL, MIP_GAP, SPEND_DECIMALS, spend_limit
 
 #: relative mismatch of the expansion on the chosen path below which it counts as exact
 EXACT_TOL = 1e-5
@@ -89,6 +90,20 @@ def _checked(res: SolveResult) -> SolveResult:
     return res
 
 
+def _available(ctx: Context, year: int, picks: tuple[int, ...]) -> tuple[int, ...]:
+    """Block alternatives of ``picks`` (the final year's choice) with what ``year`` cannot have yet (a lever or route before
+    its earliest year) at the do-nothing alternative: the likely choice of an earlier year, to anchor its expansion."""
+    sp = ctx.space
+    earliest = {("lever", lv.name): lv.earliest for lv in ctx.data.levers}
+    earliest |= {("route", r.name): r.earliest for r in ctx.data.routes}
+    point = list(sp.point(picks))
+    for g, grp in enumerate(sp.groups):
+        alt = grp.alternatives[point[g]]
+        if alt is not None and earliest.get((grp.kind, alt), 0) > year and ctx.incumbent.get(grp.name) != alt:
+            point[g] = grp.reference
+    return tuple(sp.block_alternative(b, tuple(point)) for b in range(len(sp.blocks)))
+
+
 def expansion_mismatch(ctx: Context, exps: list[Expansion], chosen: list[tuple[int, ...]]) -> list[float]:
     """Per year, the largest relative difference between the expansion and the engine's quantities on the
     chosen alternatives (0 where the expansion is exact)."""
@@ -106,7 +121,7 @@ def expansion_mismatch(ctx: Context, exps: list[Expansion], chosen: list[tuple[i
 def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 2028, target: float = 0.5,
              solver: str = "highs", budget: float | None = None, time_limit: float | None = None,
              explain: bool = True, formulation: str = "auto", pareto_points: int = 0, max_rounds: int = 6,
-             progress: Callable[[str], None] | None = None) -> PathResult:
+             progress: Callable[[str], None] | None = None, _cache: dict | None = None) -> PathResult:
     """Run the phased optimisation for ``data.design`` over ``start``..``end``.
 
     Args:
@@ -114,7 +129,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         budget: if given, minimise the final-year cost with total spend ≤ budget (M USD) instead.
         explain: also find binding constraints, supplier shadow prices and the split by driver.
         formulation: ``auto``, ``exact`` or ``pairwise`` (see ``choices.space``).
-        pareto_points: if > 0, also trace least spend against final-year cost on that many levels.
+        pareto_points: if > 0, also trace the final-year cost against spend: the least spend for that many final-cost
+            levels, each point then solved as ``budget`` = its spend (so every point is the ``--budget`` answer).
         max_rounds: most model builds while re-anchoring the expansion.
         progress: called with a short description of each step as it starts (expansion, build, each solve
             phase, explanations), for progress output.
@@ -122,7 +138,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     Raises:
         SolverError: bad years, a missing solver. NoSolution: no feasible path (with the solver's message).
     """
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     if end < start:
         raise SolverError(f"--by {end} is before the start year {start}")
@@ -145,6 +161,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     ctx = Context(model, data, sp, globals_of(model, data, years, {s.item for s in data.suppliers}), years, base_year,
                   p0.values[f"design.{d}.plant_capacity_gwh"], inc, solver, time_limit)
     reference = tuple(sp.block_alternative(b, sp.reference) for b in range(len(sp.blocks)))
+    cache = _cache if _cache is not None else {}  # (year, anchor) → expansion, anchors → model; shared with the Pareto runs
     anchors = [reference for _ in years]
     exact_space = len(sp.blocks) <= 2
     timings["coefficients"] += time.perf_counter() - t0
@@ -154,11 +171,13 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     for rounds in range(1, max_rounds + 1):
         t0 = time.perf_counter()
         say(f"round {rounds}: engine coefficients ({size})")
-        exps = [expand(model, data, sp, y, a) for y, a in zip(years, anchors, strict=True)]
+        exps = [cache[(y, a)] if (y, a) in cache else cache.setdefault((y, a), expand(model, data, sp, y, a))
+                for y, a in zip(years, anchors, strict=True)]
         say(f"round {rounds}: building the model ({size})")
         t1 = time.perf_counter()
-        try:
-            built = build(data, sp, exps, ctx.globals, ctx.current_plant, inc)
+        key = ("built", solver, tuple(anchors))
+        try:  # the Pareto points' runs share models built on the same anchors (and their solver instances)
+            built = cache[key] if key in cache else cache.setdefault(key, build(data, sp, exps, ctx.globals, ctx.current_plant, inc))
         except ValueError as exc:
             raise SolverError(f"{exc}; add scale options") from None
         set_objective(built, "final_cost", budget)
@@ -166,25 +185,26 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         timings["coefficients"] += t1 - t0
         timings["build"] += t2 - t1
         say(f"round {rounds}: solving phase 1, lowest final-year cost ({size}; --time-limit caps each solve)")
-        status = {"phase 1": _checked(solve(built.model, solver, time_limit))}
+        status = {"phase 1": _checked(solve(built.model, solver, time_limit, MIP_GAP))}
         last = rounds == max_rounds or exact_space
         # phase 1 prices only the final year: re-anchor there first if its expansion is off
         if not last and expansion_mismatch(ctx, exps[-1:], picks(built)[-1:])[0] > EXACT_TOL:
-            anchors[-1] = picks(built)[-1]
+            anchors = [_available(ctx, y, picks(built)[-1]) for y in years]  # earlier years: what they can of it
             timings["solve"] += status["phase 1"].seconds
             continue
         best = status["phase 1"].objective
-        bound = best * (1 + 1e-7) + 1e-7
+        bound = best * (1 + COST_TOL) + COST_TOL
         if budget is None:
             bound = max(target_cost, bound)
-            set_objective(built, "spend", bound)
-            say(f"round {rounds}: solving phase 2, least spend")
-            status["phase 2"] = _checked(solve(built.model, solver, time_limit))
-        spend = float(pyo.value(built.model.spend))
-        spend_bound = spend * (1 + 1e-7) + 1e-7
-        set_objective(built, "all_years", bound, spend_bound if budget is None else min(budget, spend_bound))
+        # phase 2 in both modes: the least spend at that final cost (in budget mode the phase-1 solution may spend
+        # anything up to the budget on ties; the least spend makes the answer the same Pareto point as --pareto's)
+        set_objective(built, "spend", bound)
+        say(f"round {rounds}: solving phase 2, least spend")
+        status["phase 2"] = _checked(solve(built.model, solver, time_limit, MIP_GAP))
+        spend_bound = spend_limit(float(pyo.value(built.model.spend)))
+        set_objective(built, "all_years", bound, spend_bound)
         say(f"round {rounds}: solving phase 3, benefits as early as the spend allows")
-        status["phase 3"] = _checked(solve(built.model, solver, time_limit))
+        status["phase 3"] = _checked(solve(built.model, solver, time_limit, MIP_GAP))
         timings["solve"] += sum(s.seconds for s in status.values())
         if last:
             break
@@ -195,30 +215,40 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
         for j in off:
             anchors[j] = chosen[j]
     path, sup_rows = read_path(ctx, built)
+    # the path's choices, before the explanations' re-solves load other solutions into the model
+    decisions = [(v, round(pyo.value(v))) for v in (*built.model.Y.values(), *built.model.Z.values())]
     rows = []
     for j, (y, yc) in enumerate(zip(years, path, strict=True)):
         cost_engine = engine_cost(ctx, y, yc)
         rows.append((y, yc.plant, ctx.globals.utilisation * yc.plant, yc.cumulative, ", ".join(sp.levers(yc.point)) or "-",
-                     ", ".join(sp.routes(yc.point).values()) or "-", float(pyo.value(built.model.costs[j])), cost_engine,
-                     100 * (cost_engine / base_cost - 1)))
+                     ", ".join(sp.routes(yc.point).values()) or "-", round(float(pyo.value(built.model.costs[j])), COST_DECIMALS),
+                     cost_engine, 100 * (cost_engine / base_cost - 1)))
     frame = pd.DataFrame(rows, columns=["year", "plant_gwh", "output_gwh", "cumulative_gwh", "levers", "routes", "cost_model",
                                         "cost_engine", "reduction_pct"])
+    suppliers = pd.DataFrame(sup_rows, columns=["year", "supplier", "item", "quantity_kt", "capacity_kt"])
+    suppliers["quantity_kt"] = suppliers["quantity_kt"].clip(lower=0.0).round(SPEND_DECIMALS)  # kt: 1 kg
     result = PathResult(
-        d, years, base_year, base_cost, target_cost, best, best <= target_cost * (1 + 1e-9), frame,
-        pd.DataFrame(sup_rows, columns=["year", "supplier", "item", "quantity_kt", "capacity_kt"]),
-        float(pyo.value(built.model.spend)), built.learning_error, "exact" if exact_space else "pairwise", rounds, status,
-        timings=timings, choices=path, budget=budget)
+        d, years, base_year, base_cost, target_cost, round(best, COST_DECIMALS), best <= target_cost * (1 + 1e-9), frame,
+        suppliers, round(path_spend(ctx, path), SPEND_DECIMALS), built.learning_error, "exact" if exact_space else "pairwise",
+        rounds, status, timings=timings, choices=path, budget=budget)
     if explain:
         from costmodel.optimize.explain import binding, shadow_prices, split
 
         say("explaining the answer: split by driver, binding constraints, shadow prices")
 
         result.split = split(ctx, path[-1])
-        if not result.reached:
-            result.binding = binding(ctx, built, best)
-        result.shadow = shadow_prices(ctx, built)
+        if budget is not None or not result.reached:
+            result.binding = binding(ctx, built, best, budget)
+        result.shadow = shadow_prices(ctx, built, decisions, result.suppliers)
     if pareto_points > 0:
-        from costmodel.optimize.explain import pareto
+        from costmodel.optimize.explain import pareto_spends
 
-        result.pareto = pareto(ctx, built, pareto_points)
+        say("tracing the Pareto front: least spend per final-year cost level, then --budget at each spend")
+        rows = []
+        for level in pareto_spends(ctx, built, pareto_points):
+            r = optimize(model, data, start, end, target, solver, level, time_limit, explain=False, formulation=formulation,
+                         max_rounds=max_rounds, _cache=cache)
+            rows.append((r.best_cost, r.spend_musd))
+        result.pareto = (pd.DataFrame(rows, columns=["final_cost_usd_per_kwh", "spend_musd"])
+                         .drop_duplicates().sort_values("spend_musd", ignore_index=True))
     return result

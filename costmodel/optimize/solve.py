@@ -63,13 +63,13 @@ def solve(model, solver: str = "highs", time_limit: float | None = None, mip_gap
         time_limit: seconds, or None for no limit.
         mip_gap: relative MIP gap (set explicitly for both solvers so they can be compared).
     """
-    import pyomo.environ as pyo
-    from pyomo.opt import TerminationCondition
-
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     if solver == "highs":
         return _solve_highs(model, time_limit, mip_gap)
+    import pyomo.environ as pyo  # the solver plugins (SolverFactory); HiGHS through appsi does without them
+    from pyomo.opt import TerminationCondition
+
     opt = pyo.SolverFactory("cbc", executable=cbc_path())
     opt.options["ratioGap"] = mip_gap
     opt.options["allowableGap"] = 0
@@ -108,7 +108,7 @@ def solve(model, solver: str = "highs", time_limit: float | None = None, mip_gap
 
 def _solve_highs(model, time_limit: float | None, mip_gap: float) -> SolveResult:
     """HiGHS through Pyomo's appsi interface, one persistent instance per model (later phases send only changes)."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers import Highs
 
