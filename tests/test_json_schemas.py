@@ -78,3 +78,19 @@ def test_a_cell_cost_has_one_name_everywhere():
             found -= {"mean"}  # the mean of the usd_per_kwh distribution
         assert not found, (command, found)
         assert isinstance(doc["results"], list)
+
+
+@pytest.mark.parametrize("command, args", [
+    ("optimize", ["optimize", "--budget", "40", "--set", "supplier.coconut_a.capacity_kt=x2"]),
+    ("montecarlo", ["montecarlo", "-n", "4096", "--sampler", "sobol"]),
+])
+def test_budget_overrides_and_sobol_json_match_their_schema(command, args):
+    """Issue 15 options: budget mode (phase 2, the budget in the binding list), --set in optimize, --sampler sobol."""
+    out = runner.invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    doc = _strict(out.stdout)
+    assert not list(Draft202012Validator(load_schema(command)).iter_errors(doc))
+    if command == "optimize":
+        assert doc["spend_musd"] <= 40 and {"constraint": "budget"}.items() <= doc["binding"][-1].items()
+    else:
+        assert doc["sampler"] == "sobol"

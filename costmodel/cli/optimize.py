@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         if industry_share is not None:
             data = _industry_caps(model, wb, data, industry_share, start)
         if scenario is not None or set_:
-            from costmodel.cli_common import available_scenarios
+            from costmodel.cli.common import available_scenarios
             from costmodel.optimize.overrides import parse_sets, scenario_overrides, with_overrides
 
             try:
