@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,8 +51,9 @@ def _guarded(case: Case) -> Outcome:
     try:
         value = case.fn(*case.args, **case.kwargs)
     except Exception as exc:  # a failing case is reported in the results, by design
-        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Outcome(case.key, "failed", None, tail[:500], time.perf_counter() - t0)
+        problems = getattr(exc, "problems", None)
+        text = "; ".join(p.message for p in problems) if problems else " ".join(str(exc).split()) or type(exc).__name__
+        return Outcome(case.key, "failed", None, f"{type(exc).__name__}: {text}"[:300], time.perf_counter() - t0)
     return Outcome(case.key, "ok", value, None, time.perf_counter() - t0)
 
 

@@ -42,3 +42,44 @@ def test_bad_sweep_settings_are_refused():
         run_cases(_cases(), workers=0)
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         run_cases(_cases(), scheduler="tcp://127.0.0.1:9")
+
+
+def test_optimize_sweep_over_price_futures_on_two_workers_equals_serial_and_reports_failures():
+    import json
+
+    from jsonschema import Draft202012Validator
+    from typer.testing import CliRunner
+
+    from costmodel.cli import app
+    from costmodel.schemas import load_schema
+
+    runner = CliRunner()
+    docs = []
+    for workers in ("1", "2"):
+        out = runner.invoke(app, ["optimize", "--sweep", "draws:3", "--seed", "4", "--workers", workers, "--json"])
+        assert out.exit_code == 0, out.output
+        docs.append(json.loads(out.stdout))
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in d["results"]] for d in docs]
+    assert strip[0] == strip[1]
+    assert [r["case"] for r in docs[0]["results"]] == ["draw1", "draw2", "draw3"]
+    assert not list(Draft202012Validator(load_schema("optimize sweep")).iter_errors(docs[1]))
+    designs = json.loads(runner.invoke(app, ["optimize", "--sweep", "designs", "--workers", "1", "--json"]).stdout)
+    by = {r["case"]: r for r in designs["results"]}
+    assert by["nfpp"]["status"] == "ok" and by["lfp"]["status"] == "failed" and "no route for design lfp" in by["lfp"]["error"]
+    assert designs["failed"] == len(designs["results"]) - 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sweep", "draws:0"], "at least 1 price future"),
+    (["--sweep", "everything"], "write draws:N, scenarios or designs"),
+    (["--sweep", "draws:2", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--sweep", "draws:2", "--workers", "0"], "give at least 1"),
+])
+def test_bad_sweeps_exit_2(args, message):
+    from typer.testing import CliRunner
+
+    from costmodel.cli import app
+
+    out = CliRunner().invoke(app, ["optimize", *args])
+    assert out.exit_code == 2, out.output
+    assert message in out.output and "Traceback" not in out.output

@@ -308,3 +308,32 @@ def _link_correlations(model: Model, pset, items: list[str], sample: np.ndarray,
         s = float(rank_scores(eff[None, :])[0] @ scores[pos[link.driver]])
         rows.append((link.driver, link.target, rho.get(tuple(sorted((link.driver, link.target))), 0.0), s))
     return pd.DataFrame(rows, columns=["driver", "target", "residual_rho", "effective_spearman"])
+
+
+def price_draws(model: Model, n: int, seed: int = 0, year: int | None = None, dist: str = "triangular",
+                correlations: pd.DataFrame | None = None) -> tuple[list[str], np.ndarray]:
+    """``n`` price futures from the same copula and marginals as ``monte_carlo`` (its first ``n`` random draws).
+
+    Returns:
+        (items drawn, prices items × n in each item's quoted unit).
+    """
+    if n < 1:
+        raise InputError([Problem("draws", "the number of price futures must be at least 1")], "montecarlo")
+    if dist not in MARGINALS:
+        raise InputError([Problem("--dist", f"unknown distribution {dist!r}; choose {' or '.join(MARGINALS)}")], "montecarlo")
+    pset = model.parameters(year)
+    inputs = price_inputs(model, pset.year, pset.values)
+    drawn = inputs[inputs["drawn"]]
+    items = list(drawn["item"])
+    low, mode, high = (drawn[c].to_numpy(float) for c in ("low", "mode", "high"))
+    corr, _ = correlation_matrix(items, load_correlations() if correlations is None else correlations)
+    chol = np.linalg.cholesky(normal_correlation(corr))
+    ppf = marginal(dist, low, mode, high)
+    x = np.empty((len(items), n))
+    at, block = 0, 0
+    while at < n:
+        m = min(BLOCK, n - at)
+        x[:, at:at + m] = _block_draws(seed, block, m, chol, ppf).T
+        at += m
+        block += 1
+    return items, x

@@ -50,6 +50,14 @@ def register(app: typer.Typer) -> None:
                                                                      "supplier.coconut_a.capacity_kt=x10, optimizer.ramp=5, "
                                                                      "demand.sellable_gwh@2028=+10GWh (repeatable; after --scenario).")]
         = None,
+        sweep: Annotated[str | None, typer.Option("--sweep", help="Run many independent optimizations instead: draws:N (N price "
+                                                                  "futures from the Monte Carlo copula), scenarios, or designs; "
+                                                                  "on a local Dask cluster (or --scheduler).")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the price futures of --sweep draws:N.")] = 0,
+        workers: Annotated[int | None, typer.Option("--workers", help="Local Dask workers for --sweep (default: one per "
+                                                                      "core; 1 runs in this process).")] = None,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler for --sweep "
+                                                                          "(tcp://host:8786).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
@@ -73,6 +81,14 @@ def register(app: typer.Typer) -> None:
         check_output(out, ".xlsx", force, protect=workbook)
         model, wb = load_model(workbook, region)
         model.check_designs([design])
+        if sweep is not None:
+            from costmodel.cli.optimize_sweep import run_sweep
+            from costmodel.optimize.sweeps import Settings
+
+            settings = Settings(None if workbook is None else str(workbook), region, design, start, by, target, solver, budget,
+                                time_limit)
+            run_sweep(model, wb, settings, sweep, seed, workers, scheduler, scenario_file, as_json)
+            return
         data = _optimizer_data(model, wb, design)
         if industry_share is not None:
             data = _industry_caps(model, wb, data, industry_share, start)
