@@ -83,3 +83,30 @@ def test_bad_sweeps_exit_2(args, message):
     out = CliRunner().invoke(app, ["optimize", *args])
     assert out.exit_code == 2, out.output
     assert message in out.output and "Traceback" not in out.output
+
+
+def test_evaluate_path_costs_the_final_year_on_price_futures():
+    """The futures' final-year costs: their mean is near the deterministic cost, the median future on the table prices
+    reproduces it when every draw is the table price, and P(target) is a share of the draws."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from costmodel import Model
+    from costmodel.optimize.data import load_default
+    from costmodel.optimize.futures import evaluate_path
+    from costmodel.optimize.path import optimize
+
+    model = Model()
+    data = load_default("nfpp", model.dataset)
+    result = optimize(model, data, explain=False)
+    f = evaluate_path(model, data, result, 4000, seed=2)
+    det = float(result.path["cost_engine"].iloc[-1])
+    assert abs(float(np.median(f.final)) / det - 1) < 0.03  # price ranges around the table values
+    assert f.final.std() > 0.5 and f.base.std() > 0.5
+    assert 0.0 <= f.p_target <= 1.0 and f.p_target == float(np.mean(f.final <= result.target_cost))
+    out = CliRunner().invoke(__import__("costmodel.cli", fromlist=["app"]).app,
+                             ["optimize", "--evaluate-path", "500", "--seed", "2", "--json"])
+    assert out.exit_code == 0, out.output
+    fut = json.loads(out.stdout)["futures"]
+    assert fut["draws"] == 500 and fut["usd_per_kwh"]["p5"] < fut["usd_per_kwh"]["p95"]

@@ -53,7 +53,10 @@ def register(app: typer.Typer) -> None:
         sweep: Annotated[str | None, typer.Option("--sweep", help="Run many independent optimizations instead: draws:N (N price "
                                                                   "futures from the Monte Carlo copula), scenarios, or designs; "
                                                                   "on a local Dask cluster (or --scheduler).")] = None,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the price futures of --sweep draws:N.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the price futures (--sweep draws:N, --evaluate-path).")] = 0,
+        evaluate_path: Annotated[int | None, typer.Option("--evaluate-path", help="Also cost the path's final year on N price "
+                                                                                  "futures (Monte Carlo copula): its cost "
+                                                                                  "distribution and P(target).")] = None,
         workers: Annotated[int | None, typer.Option("--workers", help="Local Dask workers for --sweep (default: one per "
                                                                       "core; 1 runs in this process).")] = None,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler for --sweep "
@@ -108,13 +111,22 @@ def register(app: typer.Typer) -> None:
                              pareto_points=6 if pareto else 0, progress=beat.update)
         except (SolverError, NoSolution) as exc:
             raise _fail(str(exc)) from None
+        futures = None
+        if evaluate_path is not None:
+            from costmodel.optimize.futures import evaluate_path as fare
+
+            if evaluate_path < 1:
+                raise _fail(f"--evaluate-path {evaluate_path}: give at least 1 price future")
+            futures = fare(model, data, result, evaluate_path, seed)
         frames = sheet_frames(result)
         if as_json:
             from costmodel.cli import payloads
 
-            typer.echo(json_text(payloads.optimize(result, model.dataset.source, solver)))
+            typer.echo(json_text(payloads.optimize(result, model.dataset.source, solver, futures)))
         else:
             _print(result)
+            if futures is not None:
+                _print_futures(futures)
         if png is not None:
             from costmodel.optimize.report import plot_path
 
@@ -155,6 +167,16 @@ def _industry_caps(model: Model, wb: WorkbookInput | None, data: OptimizerData, 
 
 
 _fail = fail
+
+
+def _print_futures(f) -> None:
+    import numpy as np
+
+    p5, p50, p95 = np.percentile(f.final, [5, 50, 95])
+    stdout_console(200).print(
+        f"Across {f.draws:,} price futures (seed {f.seed}): final-year cost P5/P50/P95 = {p5:.2f} / {p50:.2f} / {p95:.2f} "
+        f"USD/kWh; P(at or below the target {f.target:.2f}) = {f.p_target:.3f} (± {f.stderr(f.p_target):.3f}); "
+        f"P({f.fraction:g} x the future's own base) = {f.p_own_target:.3f}", highlight=False)
 
 
 def _print(r) -> None:

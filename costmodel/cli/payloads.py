@@ -149,7 +149,7 @@ def _names(text: Any) -> list[str]:
     return [] if t in ("", "-", "nan") else [p.strip() for p in t.split(",")]
 
 
-def optimize(result, source: str, solver: str) -> dict[str, Any]:
+def optimize(result, source: str, solver: str, futures=None) -> dict[str, Any]:
     """``optimize``: the verdict, the path per year (engine cost), suppliers, the split, binding constraints, shadow prices
     and the Pareto trace; spend in M USD, volumes in kt/yr."""
     path = [{"year": int(p.year), "plant_gwh": num(p.plant_gwh), "output_gwh": num(p.output_gwh),
@@ -174,4 +174,15 @@ def optimize(result, source: str, solver: str) -> dict[str, Any]:
                                                     for p in result.pareto.itertuples()],
         learning_error=num(result.learning_error), model_builds=int(result.anchor_rounds),
         status={k: {"status": v.status, "message": v.message} for k, v in result.status.items()},
+        **({} if futures is None else {"futures": _futures(futures)}),
     )
+
+
+def _futures(f) -> dict[str, Any]:
+    import numpy as np
+
+    p5, p50, p95 = np.percentile(f.final, [5, 50, 95])
+    return {"draws": int(f.draws), "seed": int(f.seed), "usd_per_kwh": {"mean": num(f.final.mean()), "p5": num(p5), "p50": num(p50),
+                                                                      "p95": num(p95)},
+            "p_target_reached": num(f.p_target), "p_target_reached_stderr": num(f.stderr(f.p_target)),
+            "p_own_base_target_reached": num(f.p_own_target)}
