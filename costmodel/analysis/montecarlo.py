@@ -218,13 +218,7 @@ def monte_carlo(
         raise InputError([Problem("--dist", f"unknown distribution {dist!r}; choose {' or '.join(MARGINALS)}")], "montecarlo")
     pset = model.parameters(year)
     designs = model.check_designs(designs)
-    inputs = price_inputs(model, pset.year, pset.values)
-    drawn = inputs[inputs["drawn"]]
-    items = list(drawn["item"])
-    low, mode, high = (drawn[c].to_numpy(float) for c in ("low", "mode", "high"))
-    corr, used = correlation_matrix(items, load_correlations() if correlations is None else correlations)
-    chol = np.linalg.cholesky(normal_correlation(corr))
-    ppf = marginal(dist, low, mode, high)
+    inputs, items, (low, _, high), used, chol, ppf = _copula(model, pset, dist, correlations)
 
     per_chunk = max(1, int(chunk) // BLOCK)
     totals = {d: np.empty(n) for d in designs}
@@ -310,6 +304,18 @@ def _link_correlations(model: Model, pset, items: list[str], sample: np.ndarray,
     return pd.DataFrame(rows, columns=["driver", "target", "residual_rho", "effective_spearman"])
 
 
+def _copula(model: Model, pset, dist: str, correlations: pd.DataFrame | None):
+    """The drawn items of a year and their copula: (inputs table, items, (low, mode, high), correlations used, Cholesky
+    factor of the normal correlation, the marginals' inverse CDF)."""
+    inputs = price_inputs(model, pset.year, pset.values)
+    drawn = inputs[inputs["drawn"]]
+    items = list(drawn["item"])
+    low, mode, high = (drawn[c].to_numpy(float) for c in ("low", "mode", "high"))
+    corr, used = correlation_matrix(items, load_correlations() if correlations is None else correlations)
+    chol = np.linalg.cholesky(normal_correlation(corr))
+    return inputs, items, (low, mode, high), used, chol, marginal(dist, low, mode, high)
+
+
 def price_draws(model: Model, n: int, seed: int = 0, year: int | None = None, dist: str = "triangular",
                 correlations: pd.DataFrame | None = None) -> tuple[list[str], np.ndarray]:
     """``n`` price futures from the same copula and marginals as ``monte_carlo`` (its first ``n`` random draws).
@@ -321,14 +327,7 @@ def price_draws(model: Model, n: int, seed: int = 0, year: int | None = None, di
         raise InputError([Problem("draws", "the number of price futures must be at least 1")], "montecarlo")
     if dist not in MARGINALS:
         raise InputError([Problem("--dist", f"unknown distribution {dist!r}; choose {' or '.join(MARGINALS)}")], "montecarlo")
-    pset = model.parameters(year)
-    inputs = price_inputs(model, pset.year, pset.values)
-    drawn = inputs[inputs["drawn"]]
-    items = list(drawn["item"])
-    low, mode, high = (drawn[c].to_numpy(float) for c in ("low", "mode", "high"))
-    corr, _ = correlation_matrix(items, load_correlations() if correlations is None else correlations)
-    chol = np.linalg.cholesky(normal_correlation(corr))
-    ppf = marginal(dist, low, mode, high)
+    _, items, _, _, chol, ppf = _copula(model, model.parameters(year), dist, correlations)
     x = np.empty((len(items), n))
     at, block = 0, 0
     while at < n:
