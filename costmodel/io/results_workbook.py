@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from costmodel.engine.cost import COMPONENTS
+from costmodel.engine.inputs import StaticData
 from costmodel.io.atomic import atomic_path, write_frame
+from costmodel.io.live_model import LiveModel, build_live_model, write_calc_sheet
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
@@ -35,6 +37,7 @@ def write_results_workbook(
     provenance: dict[str, str],
     scenarios: pd.DataFrame | None = None,
     protect: Path | None = None,
+    static: StaticData | None = None,
 ) -> Path:
     """Write the results workbook to ``path`` atomically; returns ``path``.
 
@@ -45,6 +48,8 @@ def write_results_workbook(
         provenance: key/value rows (input hash, tool version, time, FX, scenario definitions).
         scenarios: scenario definitions (scenario, change, years, description).
         protect: the input workbook, which must never be written.
+        static: the dataset's items, units and price links (the live model's price conversions); the bundled
+            dataset's when omitted.
 
     Raises:
         ValueError: if ``path`` is the protected input file.
@@ -54,26 +59,45 @@ def write_results_workbook(
     with atomic_path(path, protect) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"title": "costmodel results", "author": "costmodel"})
-        _Writer(wb, results, inputs, provenance, scenarios).write()
+        if static is None:
+            from costmodel.dataset import load_default
+
+            static = load_default().static
+        _Writer(wb, results, inputs, provenance, scenarios, static).write()
         wb.close()
     return path
 
 
 class _Writer:
-    def __init__(self, wb, results: Results, inputs: pd.DataFrame, provenance: dict[str, str], scenarios: pd.DataFrame | None):
-        self.wb, self.r, self.inputs, self.prov, self.scen = wb, results, inputs, provenance, scenarios
+    def __init__(self, wb, results: Results, inputs: pd.DataFrame, provenance: dict[str, str], scenarios: pd.DataFrame | None,
+                 static: StaticData):
+        self.wb, self.r, self.inputs, self.prov, self.scen, self.static = wb, results, inputs, provenance, scenarios, static
         self.head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
         self.usd = wb.add_format({"num_format": "0.000"})
         self.cny = wb.add_format({"num_format": "0.0000"})
         self.num = wb.add_format({"num_format": "0.0####"})
         self.pct = wb.add_format({"num_format": "0.0"})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.calc_formats = {
+            "head": self.head, "title": self.title, "text": wb.add_format({"italic": True, "font_color": "#595959"}),
+            "lookup": wb.add_format({"num_format": "0.0####", "font_color": "#00803C"}),
+            "derived": wb.add_format({"num_format": "0.0####"}),
+            "component": wb.add_format({"num_format": "0.0####", "bold": True}),
+            "total": wb.add_format({"num_format": "0.000", "bold": True, "top": 1}),
+        }
 
     def write(self) -> None:
+        inputs = self._inputs_frame()
+        self.inputs_last = len(inputs) + 1
+        taken = {"summary", "components", "charts", "bom", "fx", "masses", "metrics", "inputs", "scenarios", "provenance",
+                 "over the years", "guide", "comparison"}
+        self.live: LiveModel = build_live_model(self.r.costs, self.inputs, self.static, {}, taken)
         summary = self.wb.add_worksheet("Summary")
         components = self.wb.add_worksheet("Components")
         charts = self.wb.add_worksheet("Charts")
         bom = self.wb.add_worksheet("BOM")
+        for design, name in self.live.names.items():
+            self.n_formulas = write_calc_sheet(self.wb.add_worksheet(name), self.live, design, self.inputs_last, self.calc_formats)
         fx = self.wb.add_worksheet("FX")
         self._fx(fx)
         self._bom(bom)
@@ -84,7 +108,7 @@ class _Writer:
             self._years(self.wb.add_worksheet("Over the years"))
         self._frame("Masses", self.r.masses)
         self._frame("Metrics", self.r.metrics)
-        self._frame("Inputs", self._inputs_frame())
+        self._frame("Inputs", inputs)
         if self.scen is not None:
             self._frame("Scenarios", self.scen)
         self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
@@ -103,7 +127,8 @@ class _Writer:
         for i, r in enumerate(self.r.fx.drop_duplicates(["scenario", "year"]).itertuples(), start=1):
             ws.write_string(i, 0, str(r.scenario))
             ws.write_number(i, 1, int(r.year))
-            ws.write_number(i, 2, float(r.cny_per_usd))
+            ws.write_formula(i, 2, f'=INDEX(Inputs!$D$2:$D${self.inputs_last},MATCH(D{i + 1}&"|fx.cny_per_usd",'
+                                   f'Inputs!$F$2:$F${self.inputs_last},0))', None, float(r.cny_per_usd))
             ws.write_string(i, 3, _key(r.scenario, r.year))
 
     def _bom(self, ws) -> None:
@@ -121,10 +146,13 @@ class _Writer:
             ws.write_number(i, 2, int(r.year))
             ws.write_string(i, 3, str(r.component))
             ws.write_string(i, 4, str(r.item))
-            ws.write_number(i, 5, float(r.quantity), self.num)
+            _, refs = self.live.refs[(str(r.scenario), str(r.design), int(r.year))]
+            qty, price, yld = refs.bom[str(r.component)]
+            at = (str(r.scenario), str(r.design), int(r.year))
+            ws.write_formula(i, 5, "=" + self.live.cell(*at, qty), self.num, float(r.quantity))
             ws.write_string(i, 6, str(r.quantity_unit))
-            ws.write_number(i, 7, float(r.price_usd), self.num)
-            ws.write_number(i, 8, float(r.yld), self.num)
+            ws.write_formula(i, 7, "=" + self.live.cell(*at, price), self.num, float(r.price_usd))
+            ws.write_formula(i, 8, "=" + self.live.cell(*at, yld), self.num, float(r.yld))
             ws.write_formula(i, 9, f"=F{row}*H{row}", self.usd, float(r.usd_per_kwh))
             ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
             quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
@@ -149,7 +177,9 @@ class _Writer:
             if key in bom_keys:
                 ws.write_formula(i, 5, f"=INDEX(BOM!$J:$J,MATCH(H{row},BOM!$K:$K,0))", self.usd, float(bom_keys[key]))
             else:
-                ws.write_number(i, 5, float(u.value), self.usd)
+                _, refs = self.live.refs[(str(u.scenario), str(u.design), int(u.year))]
+                ref = self.live.cell(str(u.scenario), str(u.design), int(u.year), refs.components[str(u.component)])
+                ws.write_formula(i, 5, "=" + ref, self.usd, float(u.value))
             usd_value = float(bom_keys.get(key, u.value))
             fx = rates[(u.scenario, u.year)]
             ws.write_formula(i, 6, f'=F{row}*INDEX(FX!$C:$C,MATCH(A{row}&"|"&C{row},FX!$D:$D,0))/1000', self.cny,
@@ -184,8 +214,10 @@ class _Writer:
             ws.write_formula(i, 3, f"=SUMIFS(Components!$F:$F,{mine})", self.usd, float(total))
             cny_cached = float(cny_totals[(sc, d, y)])
             ws.write_formula(i, 4, f"=SUMIFS(Components!$G:$G,{mine})", self.cny, cny_cached)
-            ws.write_number(i, 5, float(met[(sc, d, y, "wh_per_kg")]), self.pct)
-            ws.write_number(i, 6, float(met[(sc, d, y, "wh_per_l")]), self.pct)
+            _, refs = self.live.refs[(str(sc), str(d), int(y))]
+            for j, m in ((5, "wh_per_kg"), (6, "wh_per_l")):
+                ws.write_formula(i, j, "=" + self.live.cell(str(sc), str(d), int(y), refs.metrics[m]), self.pct,
+                                 float(met[(sc, d, y, m)]))
             ref_total = float(totals.get((sc, ref, y), float("nan")))
             if ref_total == ref_total:
                 theirs = crit.format(r=row, d=f'"{ref}"')
