@@ -225,7 +225,8 @@ def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: s
 
     prov = provenance(model, run_, wb.sha256 if wb else None, " ".join(["costmodel", *sys.argv[1:]]))
     write_results_workbook(out, run_.results, inputs=run_.inputs, provenance=prov,
-                           scenarios=scenario_frame(run_.scenarios), protect=Path(workbook) if workbook else None)
+                           scenarios=scenario_frame(run_.scenarios), protect=Path(workbook) if workbook else None,
+                           static=model.dataset.static)
     typer.echo(f"results written to {out}", err=True)
 
 

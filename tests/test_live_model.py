@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from costmodel import Model
 from costmodel.engine.cost import COMPONENTS
 from costmodel.io import live_model
+from costmodel.io.layout import column_letter
 from costmodel.io.results_workbook import write_results_workbook
 from costmodel.runner import pick_scenarios, provenance, run_scenarios, scenario_frame
 from costmodel.scenario import default_scenarios
@@ -82,7 +83,7 @@ def used_inputs(path: Path) -> list[str]:
 
 
 def test_every_component_has_a_formula_and_the_total_is_their_sum(live):
-    model, run, path = live
+    model, _, path = live
     book = openpyxl.load_workbook(path)
     calc = [ws for ws in book.worksheets if ws.title.startswith("Calc ")]
     assert len(calc) == len(model.dataset.design_names)
@@ -105,7 +106,7 @@ def test_every_component_has_a_formula_and_the_total_is_their_sum(live):
 
 
 def test_a_new_engine_term_without_its_formula_fails(live, monkeypatch, tmp_path):
-    model, run, _ = live
+    model = live[0]
     import costmodel.engine.cost as cost
 
     original = cost.evaluate_design
@@ -145,7 +146,11 @@ def test_edited_inputs_recalculate_to_the_engine(live, tmp_path_factory, rnd):
             "design.nfpp.plant_capacity_gwh", "global.capex_scale_exponent", "design.lfp.cathode_loading_mg_cm2"]
     assert set(must) <= set(used)
     pool = must + rnd.sample([u for u in used if u not in must], len(used) - len(must))
-    row_of = {(r.scenario, r.parameter): i + 2 for i, r in enumerate(inputs.itertuples()) if r.year == YEAR}
+    sheet = openpyxl.load_workbook(path, read_only=True)["Inputs"]
+    table = list(sheet.iter_rows(values_only=True))
+    col_of = {k: column_letter(j) for j, k in enumerate(table[0]) if k and "|" in str(k)}
+    row_of = {r[0]: i + 1 for i, r in enumerate(table) if i}
+    value_of = {(r.scenario, r.parameter): float(r.value) for r in inputs.itertuples() if r.year == YEAR and r.unit != "choice"}
     data = path.read_bytes()
     part = sheet_parts(entries(data))["Inputs"]
     plans: list[dict[str, tuple[str, float]]] = []
@@ -157,14 +162,14 @@ def test_edited_inputs_recalculate_to_the_engine(live, tmp_path_factory, rnd):
         plan: dict[str, tuple[str, float]] = {}
         for sc in scenarios:
             for name in it:
-                base = float(inputs.loc[row_of[(sc, name)] - 2, "value"])
+                base = value_of[(sc, name)]
                 new = base * _factor(name, rnd) if base != 0 else rnd.uniform(0.01, 0.05)
                 try:
                     engine_costs(model, run, sc, (name, new))
                 except InputError:
                     continue  # a change the engine refuses (e.g. a coating denser than its solids)
                 plan[sc] = (name, new)
-                ref = f"D{row_of[(sc, name)]}"
+                ref = f"{col_of[f'{sc}|{YEAR}']}{row_of[name]}"
                 xml, n = re.subn(rb'<c r="' + ref.encode() + rb'"([^>]*?)>.*?</c>',
                                  b'<c r="' + ref.encode() + rb'"\1><v>' + repr(new).encode() + b"</v></c>", xml, count=1,
                                  flags=re.DOTALL)

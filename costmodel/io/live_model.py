@@ -171,7 +171,7 @@ class CalcSheet:
         rows = self.ordered()
         return rows, {r.name: FIRST_ROW + i for i, r in enumerate(rows)}
 
-    def render(self, row: Row, col: int, at: dict[str, int], inputs_last: int) -> tuple[str, float] | None:
+    def render(self, row: Row, col: int, at: dict[str, int], inputs: InputsLayout) -> tuple[str, float] | None:
         """Formula (with ``=``) and cached value of ``row`` in value column ``col``; None when the column has no such cell."""
         cell = row.cells.get(col)
         if cell is None:
@@ -179,8 +179,7 @@ class CalcSheet:
         text, value = cell
         letter = column_letter(FIRST_COL + col)
         if row.kind == "input":
-            key = f"{letter}${KEY_ROW + 1}"
-            text = (f'INDEX(Inputs!$D$2:$D${inputs_last},MATCH({key}&"|{text}",Inputs!$F$2:$F${inputs_last},0))')
+            text = inputs.lookup(self.keys[col], f'"{text}"')
         else:
             text = _REF.sub(lambda m: f"{letter}{at[m.group(1)] + 1}", text)
         return "=" + text, value
@@ -202,7 +201,8 @@ class Column:
     def inp(self, param: str) -> X:
         """The flat parameter ``param`` looked up in the Inputs sheet (its value from this scenario and year)."""
         value = float(self.values[param])  # type: ignore[arg-type]
-        self._row(param, self.units.get(param, ""), "Inputs", "input").cells[self.col] = (param, value)
+        row = self.sheet.rows.get(param) or self._row(param, parameter_unit(param, self.static, self.units), "Inputs", "input")
+        row.cells[self.col] = (param, value)
         return X(f"\x00{param}\x00", value)
 
     def let(self, name: str, unit: str, expr: object, note: str, kind: str = "derived") -> X:
@@ -602,12 +602,12 @@ def build_live_model(results_costs, inputs, static: StaticData, units: Mapping[s
     return LiveModel(sheets, names, refs)
 
 
-def write_calc_sheet(ws, live: LiveModel, design: str, inputs_last: int, fmt: Mapping[str, object]) -> int:
+def write_calc_sheet(ws, live: LiveModel, design: str, inputs: InputsLayout, fmt: Mapping[str, object]) -> int:
     """Write one design's calculation sheet; returns the number of formulas written.
 
     Args:
         ws: an xlsxwriter worksheet.
-        inputs_last: the last (1-based) row of the Inputs sheet's table.
+        inputs: where the Inputs sheet holds each parameter and scenario/year.
         fmt: xlsxwriter formats ``head``, ``title``, ``lookup`` (input rows), ``derived``, ``component``, ``total``, ``text``.
     """
     sheet = live.sheets[design]
@@ -622,7 +622,8 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs_last: int, fmt: Ma
         sc, year = key.rsplit("|", 1)
         ws.write_string(1, FIRST_COL + k, f"{sc} {year}", fmt["head"])
         ws.write_string(KEY_ROW, FIRST_COL + k, key, fmt["head"])
-    ws.write_string(3, 0, "Inputs looked up (green), then the equations in engine order; components in bold", fmt["text"])
+    ws.write_string(3, 0, "Inputs looked up by name in the Inputs sheet (green), then the equations in engine order; "
+                          "components in bold", fmt["text"])
     n = 0
     for row in rows:
         i = at[row.name]
@@ -632,7 +633,7 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs_last: int, fmt: Ma
         ws.write_string(i, 2, row.note)
         ws.write_string(i, 3, "Inputs" if row.kind == "input" else "derived")
         for k in range(len(sheet.keys)):
-            cell = sheet.render(row, k, at, inputs_last)
+            cell = sheet.render(row, k, at, inputs)
             if cell is not None:
                 ws.write_formula(i, FIRST_COL + k, cell[0], style, cell[1])
                 n += 1
@@ -643,3 +644,118 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs_last: int, fmt: Ma
     ws.set_column(FIRST_COL, FIRST_COL + max(len(sheet.keys) - 1, 0), 16)
     ws.freeze_panes(FIRST_ROW - 1, FIRST_COL)
     return n
+
+
+def _prepare_plain(formula: str, expand_future_functions: bool = False) -> str:
+    return formula[1:] if formula.startswith("=") else formula
+
+
+def fast_formulas(ws) -> None:
+    """Skip xlsxwriter's future-function rewriting (about 30 regular expressions per formula) on a worksheet whose
+    formulas use only INDEX, MATCH, SUMIFS, IF, MAX, LOG, PI and arithmetic, none of which it rewrites.
+
+    This halves the time to write a results workbook of 50,000 formulas. It relies on a private method of
+    xlsxwriter 3 and falls back to the normal path if that method is missing.
+    """
+    if hasattr(ws, "_prepare_formula"):
+        ws._prepare_formula = _prepare_plain
+
+
+# -- the Inputs sheet: one row per parameter, one column per scenario and year ------------------------------------------------
+
+INPUT_FIXED = ("parameter", "unit", "description")
+"""Leading columns of the Inputs sheet; the scenario|year columns follow."""
+
+
+@dataclass(frozen=True)
+class InputsLayout:
+    """Where the inputs are: the Inputs sheet's parameter rows and scenario|year columns.
+
+    Attributes:
+        rows: parameter → 1-based sheet row. columns: ``scenario|year`` → column letter. last: last 1-based row.
+    """
+
+    rows: dict[str, int]
+    columns: dict[str, str]
+    last: int
+
+    def lookup(self, key: str, param_text: str) -> str:
+        """INDEX/MATCH of parameter ``param_text`` (a formula string expression) in the column of ``key`` (no ``=``)."""
+        col = self.columns[key]
+        return f"INDEX(Inputs!${col}$2:${col}${self.last},MATCH({param_text},Inputs!$A$2:$A${self.last},0))"
+
+
+def parameter_unit(param: str, static: StaticData, known: Mapping[str, str]) -> str:
+    """Unit of a flat parameter: the catalog's, the item's quoted price unit, the link's driver unit."""
+    from costmodel.catalog import load_catalog
+
+    if known.get(param):
+        return known[param]
+    parts = param.split(".")
+    if parts[0] == "price" and parts[1] in static.price_units:
+        return static.price_units[parts[1]].text
+    if parts[0] == "fx":
+        return "CNY/USD"
+    if parts[0] == "link" and len(parts) == 3:
+        link = next((lk for lk in static.links if lk.target == parts[1]), None)
+        if link is not None:
+            if parts[2] == "driver_ref":
+                return link.driver_ref_unit.text
+            canon = {"mass": "kg", "area": "m2", "count": "cell", "energy": "kWh"}
+            a, b = static.price_units[link.driver].dimension, static.price_units[link.target].dimension
+            return f"{canon[a]} {link.driver} per {canon[b]} {link.target}"
+    spec = load_catalog().get((parts[0], parts[-1]))
+    if spec is not None:
+        return spec.unit or "text"
+    return "-"
+
+
+def parameter_description(param: str) -> str:
+    """The catalog's description of a flat parameter ('' when the catalog does not list it)."""
+    from costmodel.catalog import load_catalog
+
+    parts = param.split(".")
+    if parts[0] == "price":
+        return f"quoted price of {parts[1]}"
+    if parts[0] == "link":
+        return f"price link of {parts[1]}: target = table + coefficient x (driver - driver_ref)"
+    spec = load_catalog().get((parts[0], parts[-1]))
+    return spec.description if spec is not None else ""
+
+
+def write_inputs_sheet(ws, inputs, static: StaticData, units: Mapping[str, str], fmt: Mapping[str, object]) -> InputsLayout:
+    """Write the inputs snapshot wide: parameters down, ``scenario|year`` across; numbers are the input cells a planner edits.
+
+    Args:
+        inputs: the snapshot (scenario, year, parameter, value, unit).
+        fmt: xlsxwriter formats ``head``, ``input`` (number a planner may edit), ``choice`` (text), ``text``.
+    """
+    keys = list(dict.fromkeys(f"{s}|{int(y)}" for s, y in zip(inputs["scenario"], inputs["year"], strict=True)))
+    params = sorted(set(inputs["parameter"]))
+    rows = {p: i + 2 for i, p in enumerate(params)}
+    columns = {k: column_letter(len(INPUT_FIXED) + j) for j, k in enumerate(keys)}
+    col_index = {k: len(INPUT_FIXED) + j for j, k in enumerate(keys)}
+    for j, h in enumerate(INPUT_FIXED):
+        ws.write_string(0, j, h, fmt["head"])
+    for k, j in col_index.items():
+        ws.write_string(0, j, k, fmt["head"])
+    kinds: dict[str, str] = {}
+    for p, s, y, v, u in zip(inputs["parameter"], inputs["scenario"], inputs["year"], inputs["value"], inputs["unit"], strict=True):
+        i, j = rows[p] - 1, col_index[f"{s}|{int(y)}"]
+        if u == "choice" or isinstance(v, str):
+            ws.write_string(i, j, str(v), fmt["choice"])
+            kinds[p] = "choice"
+        else:
+            ws.write_number(i, j, float(v), fmt["input"])
+            kinds.setdefault(p, "number")
+    for p, r in rows.items():
+        ws.write_string(r - 1, 0, p)
+        ws.write_string(r - 1, 1, "choice" if kinds.get(p) == "choice" else parameter_unit(p, static, units))
+        ws.write_string(r - 1, 2, parameter_description(p), fmt["text"])
+    ws.set_column(0, 0, 44)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 50)
+    ws.set_column(len(INPUT_FIXED), len(INPUT_FIXED) + len(keys) - 1, 15)
+    ws.freeze_panes(1, len(INPUT_FIXED))
+    ws.autofilter(0, 0, len(params), len(INPUT_FIXED) + len(keys) - 1)
+    return InputsLayout(rows, columns, len(params) + 1)

@@ -18,7 +18,7 @@ import pandas as pd
 from costmodel.engine.cost import COMPONENTS
 from costmodel.engine.inputs import StaticData
 from costmodel.io.atomic import atomic_path, write_frame
-from costmodel.io.live_model import LiveModel, build_live_model, write_calc_sheet
+from costmodel.io.live_model import LiveModel, build_live_model, fast_formulas, write_calc_sheet, write_inputs_sheet
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
@@ -78,6 +78,12 @@ class _Writer:
         self.num = wb.add_format({"num_format": "0.0####"})
         self.pct = wb.add_format({"num_format": "0.0"})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.units = {str(p): str(u) for p, u in zip(inputs["parameter"], inputs["unit"], strict=True) if u and u != "choice"}
+        self.input_formats = {
+            "head": self.head, "text": wb.add_format({"font_color": "#595959"}),
+            "input": wb.add_format({"num_format": "0.0####", "font_color": "#0000FF", "bg_color": "#FFF2CC"}),
+            "choice": wb.add_format({"font_color": "#0000FF", "bg_color": "#F2F2F2"}),
+        }
         self.calc_formats = {
             "head": self.head, "title": self.title, "text": wb.add_format({"italic": True, "font_color": "#595959"}),
             "lookup": wb.add_format({"num_format": "0.0####", "font_color": "#00803C"}),
@@ -87,28 +93,32 @@ class _Writer:
         }
 
     def write(self) -> None:
-        inputs = self._inputs_frame()
-        self.inputs_last = len(inputs) + 1
         taken = {"summary", "components", "charts", "bom", "fx", "masses", "metrics", "inputs", "scenarios", "provenance",
                  "over the years", "guide", "comparison"}
-        self.live: LiveModel = build_live_model(self.r.costs, self.inputs, self.static, {}, taken)
+        self.live: LiveModel = build_live_model(self.r.costs, self.inputs, self.static, self.units, taken)
         summary = self.wb.add_worksheet("Summary")
         components = self.wb.add_worksheet("Components")
         charts = self.wb.add_worksheet("Charts")
         bom = self.wb.add_worksheet("BOM")
-        for design, name in self.live.names.items():
-            self.n_formulas = write_calc_sheet(self.wb.add_worksheet(name), self.live, design, self.inputs_last, self.calc_formats)
+        years = self.wb.add_worksheet("Over the years") if self.r.fx["year"].nunique() > 1 else None
+        calc = {design: self.wb.add_worksheet(name) for design, name in self.live.names.items()}
         fx = self.wb.add_worksheet("FX")
+        masses, metrics, inputs = (self.wb.add_worksheet(n) for n in ("Masses", "Metrics", "Inputs"))
+        self.at = write_inputs_sheet(inputs, self.inputs, self.static, self.units, self.input_formats)
+        for ws in (summary, components, charts, bom, fx, *calc.values()):
+            fast_formulas(ws)
+        for design, ws in calc.items():
+            write_calc_sheet(ws, self.live, design, self.at, self.calc_formats)
         self._fx(fx)
         self._bom(bom)
         self._components(components)
         self._summary(summary)
         self._charts(charts)
-        if self.r.fx["year"].nunique() > 1:
-            self._years(self.wb.add_worksheet("Over the years"))
-        self._frame("Masses", self.r.masses)
-        self._frame("Metrics", self.r.metrics)
-        self._frame("Inputs", inputs)
+        if years is not None:
+            fast_formulas(years)
+            self._years(years)
+        write_frame(masses, self.r.masses, self.head, self.num)
+        write_frame(metrics, self.r.metrics, self.head, self.num)
         if self.scen is not None:
             self._frame("Scenarios", self.scen)
         self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
@@ -127,8 +137,7 @@ class _Writer:
         for i, r in enumerate(self.r.fx.drop_duplicates(["scenario", "year"]).itertuples(), start=1):
             ws.write_string(i, 0, str(r.scenario))
             ws.write_number(i, 1, int(r.year))
-            ws.write_formula(i, 2, f'=INDEX(Inputs!$D$2:$D${self.inputs_last},MATCH(D{i + 1}&"|fx.cny_per_usd",'
-                                   f'Inputs!$F$2:$F${self.inputs_last},0))', None, float(r.cny_per_usd))
+            ws.write_formula(i, 2, "=" + self.at.lookup(_key(r.scenario, r.year), '"fx.cny_per_usd"'), None, float(r.cny_per_usd))
             ws.write_string(i, 3, _key(r.scenario, r.year))
 
     def _bom(self, ws) -> None:
@@ -157,8 +166,7 @@ class _Writer:
             ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
             quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
             if quoted is not None:
-                ws.write_formula(i, 11, f'=INDEX(Inputs!$D:$D,MATCH("{_key(r.scenario, r.year, f"price.{r.item}")}",Inputs!$F:$F,0))',
-                                 self.num, quoted[0])
+                ws.write_formula(i, 11, "=" + self.at.lookup(_key(r.scenario, r.year), f'"price.{r.item}"'), self.num, quoted[0])
                 ws.write_string(i, 12, quoted[1])
 
     def _components(self, ws) -> None:
@@ -296,12 +304,6 @@ class _Writer:
         frame = self.inputs
         return {_key(r.scenario, r.year, r.parameter): (float(r.value), str(r.unit)) for r in frame.itertuples()
                 if isinstance(r.value, (int, float)) and r.parameter.startswith("price.")}
-
-    def _inputs_frame(self) -> pd.DataFrame:
-        frame = self.inputs.copy()
-        frame = frame.reindex(columns=["scenario", "year", "parameter", "value", "unit"])
-        frame["key"] = [_key(r.scenario, r.year, r.parameter) for r in frame.itertuples()]
-        return frame
 
     def _frame(self, name: str, frame: pd.DataFrame) -> None:
         write_frame(self.wb.add_worksheet(name), frame, self.head, self.num)
