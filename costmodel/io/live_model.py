@@ -578,12 +578,13 @@ def build_live_model(results_costs, inputs, static: StaticData, units: Mapping[s
     for r in usd.itertuples():
         engine.setdefault((str(r.scenario), str(r.design), int(r.year)), {})[str(r.component)] = float(r.value)
     snap: dict[tuple[str, int], tuple[dict[str, object], dict[str, str]]] = {}
-    for r in inputs.itertuples():
-        vals, chs = snap.setdefault((str(r.scenario), int(r.year)), ({}, {}))
-        if r.unit == "choice":
-            chs[str(r.parameter)] = str(r.value)
+    cols = [inputs[c].tolist() for c in ("scenario", "year", "parameter", "value", "unit")]
+    for sc, year, param, value, unit in zip(*cols, strict=True):
+        vals, chs = snap.setdefault((str(sc), int(year)), ({}, {}))
+        if unit == "choice":
+            chs[str(param)] = str(value)
         else:
-            vals[str(r.parameter)] = r.value
+            vals[str(param)] = value
     sheets: dict[str, CalcSheet] = {}
     names: dict[str, str] = {}
     refs: dict[tuple[str, str, int], tuple[int, DesignRefs]] = {}
@@ -730,7 +731,7 @@ def write_inputs_sheet(ws, inputs, static: StaticData, units: Mapping[str, str],
         inputs: the snapshot (scenario, year, parameter, value, unit).
         fmt: xlsxwriter formats ``head``, ``input`` (number a planner may edit), ``choice`` (text), ``text``.
     """
-    keys = list(dict.fromkeys(f"{s}|{int(y)}" for s, y in zip(inputs["scenario"], inputs["year"], strict=True)))
+    keys = list(dict.fromkeys(f"{s}|{int(y)}" for s, y in zip(inputs["scenario"].tolist(), inputs["year"].tolist(), strict=True)))
     params = sorted(set(inputs["parameter"]))
     rows = {p: i + 2 for i, p in enumerate(params)}
     columns = {k: column_letter(len(INPUT_FIXED) + j) for j, k in enumerate(keys)}
@@ -740,7 +741,8 @@ def write_inputs_sheet(ws, inputs, static: StaticData, units: Mapping[str, str],
     for k, j in col_index.items():
         ws.write_string(0, j, k, fmt["head"])
     kinds: dict[str, str] = {}
-    for p, s, y, v, u in zip(inputs["parameter"], inputs["scenario"], inputs["year"], inputs["value"], inputs["unit"], strict=True):
+    cols = [inputs[c].tolist() for c in ("parameter", "scenario", "year", "value", "unit")]
+    for p, s, y, v, u in zip(*cols, strict=True):
         i, j = rows[p] - 1, col_index[f"{s}|{int(y)}"]
         if u == "choice" or isinstance(v, str):
             ws.write_string(i, j, str(v), fmt["choice"])
