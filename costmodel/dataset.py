@@ -216,9 +216,14 @@ class Checker:
     def __init__(self, locate: Locator) -> None:
         self.locate = locate
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
 
     def add(self, table: str, row: object, column: str, message: str) -> None:
         self.problems.append(Problem(self.locate(table, row, column), message))
+
+    def warn(self, table: str, row: object, column: str, message: str) -> None:
+        """Note something worth a look that does not stop the run (``Dataset.warnings``)."""
+        self.warnings.append(f"{self.locate(table, row, column)}: {message}")
 
     def number(self, table: str, row: object, column: str, raw: object, *, positive: bool = False) -> float | None:
         if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
@@ -293,7 +298,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
     warnings = _check_physics(ds, labels, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
-    return replace(ds, warnings=tuple(warnings))
+    return replace(ds, warnings=(*ck.warnings, *warnings))
 
 
 def _history_fallback(locate: Locator) -> Locator:
@@ -420,8 +425,10 @@ def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck
             bounds[col] = math.nan if is_blank(raw) else ck.number("prices", label, col, raw, positive=True)
         lo, hi = bounds["low"], bounds["high"]
         if value is not None and lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
-            if not lo <= value <= hi:
-                ck.add("prices", label, "value", f"value {value:g} lies outside its low/high range [{lo:g}, {hi:g}]")
+            if not lo <= value <= hi:  # the range describes uncertainty: a new quote outside it widens it, it is not refused
+                ck.warn("prices", label, "value", f"{item} {year}: value {value:g} lies outside its low/high range [{lo:g}, {hi:g}]; "
+                                                  f"the range is widened to [{min(lo, value):g}, {max(hi, value):g}]")
+                lo, hi = min(lo, value), max(hi, value)
         if value is None or unit is None or year is None:
             continue
         rows.append(
