@@ -11,6 +11,7 @@ leaves any existing results file untouched.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +19,48 @@ import pandas as pd
 from costmodel.engine.cost import COMPONENTS
 from costmodel.engine.inputs import StaticData
 from costmodel.io.atomic import atomic_path, write_frame
-from costmodel.io.live_model import LiveModel, build_live_model, fast_formulas, write_calc_sheet, write_inputs_sheet
+from costmodel.io.live_model import FIRST_ROW, LiveModel, build_live_model, fast_formulas, write_calc_sheet, write_inputs_sheet
+from costmodel.io.print_layout import print_layout
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
+CATEGORY_LABELS = {"materials": "materials", "manufacturing": "manufacturing (conversion)", "scrap": "yield loss (scrap)",
+                   "overhead": "SG&A overhead", "margin": "margin"}
+"""Chart and table labels of the component categories: what each is."""
+GUIDE = (
+    "costmodel results workbook: a live model of the cell cost",
+    "",
+    "What is where",
+    "  Summary       cost per scenario, design and year (USD/kWh, CNY/Wh), energy density, gap to the reference design.",
+    "  Comparison    scenarios down, designs across, and a clustered bar chart on one axis scale.",
+    "  Components    every cost component; Charts: cost by category per scenario (one axis scale for all).",
+    "  BOM           bill of materials: quantity per kWh x price (USD per unit); the yield-loss of each line is in the scrap",
+    "                components.",
+    "  Calc <design> the live model of each design: the engine's equations, one row each, one column per scenario and year.",
+    "  Inputs        every input of every scenario and year: parameters down, scenario|year across, with unit and meaning.",
+    "  Masses, Metrics: the engine's figures when the file was written; Scenarios, Provenance: what was run, from what.",
+    "",
+    "A live model",
+    "  Every cost line is a formula chain back to the Inputs sheet: prices and FX (price links applied), the design's",
+    "  physics (masses, areas, porosity and electrolyte, housing of its cell format, cells per kWh), conversion (capex with",
+    "  plant scale and region, labour, energy, maintenance, overhead, utilisation, learning), scrap at each yield, import",
+    "  duty, SG&A and margin. Edit a number in the Inputs sheet (yellow cells, blue text) and the workbook recalculates to",
+    "  the numbers `costmodel whatif --set PARAMETER=VALUE` gives for that change in that scenario and year.",
+    "  Choices (materials, cell format, plant region) are written into the formulas: change them with costmodel run.",
+    "  Item densities and molar masses come from the Items table (typed on the Calc sheets, marked 'Items table').",
+    "",
+    "Colours",
+    "  yellow cell, blue text = input you may edit (Inputs sheet); green text = an input looked up by name;",
+    "  black = derived (a formula); bold = a cost component; a total has a line above it.",
+    "",
+    "Categories",
+    "  materials = bill of materials and import duty; manufacturing (conversion) = capital, maintenance, labour, energy,",
+    "  plant overhead; yield loss (scrap) = material and cell scrap at the electrode, assembly and cell yields;",
+    "  SG&A overhead; margin.",
+    "",
+    "The formulas use INDEX, MATCH, SUMIFS, IF, MAX, LOG, PI and arithmetic only (Excel and LibreOffice); no macros.",
+)
+"""The Guide sheet of the results workbook."""
 CHART_COLOURS = {"materials": "#4472C4", "manufacturing": "#ED7D31", "scrap": "#A5A5A5", "overhead": "#FFC000", "margin": "#70AD47"}
 
 
@@ -96,7 +135,9 @@ class _Writer:
         taken = {"summary", "components", "charts", "bom", "fx", "masses", "metrics", "inputs", "scenarios", "provenance",
                  "over the years", "guide", "comparison"}
         self.live: LiveModel = build_live_model(self.r.costs, self.inputs, self.static, self.units, taken)
+        guide = self.wb.add_worksheet("Guide")
         summary = self.wb.add_worksheet("Summary")
+        comparison = self.wb.add_worksheet("Comparison")
         components = self.wb.add_worksheet("Components")
         charts = self.wb.add_worksheet("Charts")
         bom = self.wb.add_worksheet("BOM")
@@ -105,7 +146,7 @@ class _Writer:
         fx = self.wb.add_worksheet("FX")
         masses, metrics, inputs = (self.wb.add_worksheet(n) for n in ("Masses", "Metrics", "Inputs"))
         self.at = write_inputs_sheet(inputs, self.inputs, self.static, self.units, self.input_formats)
-        for ws in (summary, components, charts, bom, fx, *calc.values()):
+        for ws in (summary, comparison, components, charts, bom, fx, *calc.values()):
             fast_formulas(ws)
         for design, ws in calc.items():
             write_calc_sheet(ws, self.live, design, self.at, self.calc_formats)
@@ -113,7 +154,9 @@ class _Writer:
         self._bom(bom)
         self._components(components)
         self._summary(summary)
+        self._comparison(comparison)
         self._charts(charts)
+        self._guide(guide)
         if years is not None:
             fast_formulas(years)
             self._years(years)
@@ -122,6 +165,10 @@ class _Writer:
         if self.scen is not None:
             self._frame("Scenarios", self.scen)
         self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
+        for ws in self.wb.worksheets():
+            if ws.get_name() not in ("Guide", "Charts", "Comparison", "Over the years"):
+                print_layout(ws, header_rows=FIRST_ROW if ws.get_name() in self.live.names.values() else 1,
+                             repeat_columns=2 if ws.get_name() in self.live.names.values() else 0)
 
     # -- sheets ------------------------------------------------------------------------------------
 
@@ -236,20 +283,24 @@ class _Writer:
         self.n_summary = len(totals)
 
     def _charts(self, ws) -> None:
-        ws.write_string(0, 0, "Cost by category (USD/kWh): SUMIFS over Components; charts below", self.title)
+        ws.write_string(0, 0, "Cost by category (USD/kWh): SUMIFS over Components; one axis scale for every scenario", self.title)
         usd = self._totals()
+        top = self._axis_max()
+        breaks: list[int] = []
         row = 2
         for sc in dict.fromkeys(usd["scenario"]):
             part = usd[usd["scenario"] == sc]
             year = int(part["year"].iloc[0])
             part = part[part["year"] == year]
             designs = list(dict.fromkeys(part["design"]))
+            breaks.append(row)
             ws.write_string(row, 0, f"scenario {sc}, {year}", self.head)
             for j, d in enumerate(designs, start=1):
                 ws.write_string(row, j, d, self.head)
             for k, cat in enumerate(CATEGORIES, start=1):
                 r = row + k
                 ws.write_string(r, 0, cat)
+                ws.write_comment(r, 0, CATEGORY_LABELS.get(cat, cat))
                 for j, d in enumerate(designs, start=1):
                     col = chr(ord("A") + j)
                     cached = float(part[(part["design"] == d) & (part["category"] == cat)]["value"].sum())
@@ -259,19 +310,72 @@ class _Writer:
             chart = self.wb.add_chart({"type": "column", "subtype": "stacked"})
             for k, cat in enumerate(CATEGORIES, start=1):
                 chart.add_series({
-                    "name": ["Charts", row + k, 0],
+                    "name": CATEGORY_LABELS.get(cat, cat),
                     "categories": ["Charts", row, 1, row, len(designs)],
                     "values": ["Charts", row + k, 1, row + k, len(designs)],
                     "fill": {"color": CHART_COLOURS.get(cat, "#999999")},
                 })
             chart.set_title({"name": f"Cell cost by category, scenario {sc} ({year})"})
-            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0, "max": top})
             chart.set_x_axis({"name": "design"})
             chart.set_size({"width": 640, "height": 360})
-            ws.insert_chart(row, len(designs) + 2, chart)
+            ws.insert_chart(row, len(designs) + 2, chart, {"object_position": 3})
             row += max(len(CATEGORIES) + 3, 20)
         ws.set_column(0, 0, 26)
         ws.set_column(1, 8, 12)
+        print_layout(ws, header_rows=0, breaks=breaks)
+
+    def _axis_max(self) -> float:
+        """One value-axis maximum (USD/kWh) for every chart: the largest total, rounded up to a round step."""
+        totals = self._totals().groupby(["scenario", "design", "year"])["value"].sum()
+        top = float(totals.max()) if len(totals) else 1.0
+        step = 10.0 ** math.floor(math.log10(max(top, 1e-9)))
+        step = step / 2 if top / step < 3 else step
+        return math.ceil(top * 1.05 / step) * step
+
+    def _comparison(self, ws) -> None:
+        """Scenarios down, designs across (USD/kWh, SUMIFS over Summary), per year; a clustered bar chart on one scale."""
+        usd = self._totals()
+        totals = usd.groupby(["scenario", "design", "year"], sort=False)["value"].sum()
+        scenarios = list(dict.fromkeys(usd["scenario"]))
+        designs = list(dict.fromkeys(usd["design"]))
+        years = sorted({int(y) for y in usd["year"]})
+        top = self._axis_max()
+        ws.write_string(0, 0, "Cell cost by scenario and design, USD/kWh (SUMIFS over Summary); one axis scale", self.title)
+        row, breaks = 2, []
+        for year in years:
+            breaks.append(row)
+            ws.write_string(row, 0, f"scenario \\ design, {year}", self.head)
+            for j, d in enumerate(designs, start=1):
+                ws.write_string(row, j, d, self.head)
+            for i, sc in enumerate(scenarios, start=1):
+                r = row + i
+                ws.write_string(r, 0, sc)
+                for j, d in enumerate(designs, start=1):
+                    col = chr(ord("A") + j)
+                    formula = (f'=SUMIFS(Summary!$D:$D,Summary!$A:$A,$A{r + 1},Summary!$B:$B,{col}${row + 1},'
+                               f'Summary!$C:$C,{year})')
+                    ws.write_formula(r, j, formula, self.usd, float(totals.get((sc, d, year), 0.0)))
+            chart = self.wb.add_chart({"type": "column"})
+            for j in range(1, len(designs) + 1):
+                chart.add_series({"name": ["Comparison", row, j], "categories": ["Comparison", row + 1, 0, row + len(scenarios), 0],
+                                  "values": ["Comparison", row + 1, j, row + len(scenarios), j], "gap": 80})
+            chart.set_title({"name": f"Cell cost by scenario and design, {year}"})
+            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0, "max": top})
+            chart.set_x_axis({"name": "scenario", "num_font": {"rotation": -30}})
+            chart.set_size({"width": 760, "height": 380})
+            ws.insert_chart(row + len(scenarios) + 2, 0, chart, {"object_position": 3})
+            row += len(scenarios) + 24
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, len(designs), 12)
+        print_layout(ws, header_rows=0, breaks=breaks)
+
+    def _guide(self, ws) -> None:
+        ws.set_column(0, 0, 125)
+        for i, line in enumerate(GUIDE):
+            ws.write_string(i, 0, line, self.title if i == 0 else None)
+        ws.write_string(len(GUIDE) + 1, 0, f"Reference design: {self.r.reference}. Written by {self.prov.get('tool', 'costmodel')}.")
+        print_layout(ws, header_rows=0, landscape=False)
 
     def _years(self, ws) -> None:
         """Cost per year of every scenario and design (SUMIFS over Summary) and a line chart of it."""
@@ -293,10 +397,11 @@ class _Writer:
             chart.add_series({"name": ["Over the years", 0, j], "categories": ["Over the years", 1, 0, len(years), 0],
                               "values": ["Over the years", 1, j, len(years), j], "marker": {"type": "circle"}})
         chart.set_title({"name": "Cell cost over the years, per design and scenario"})
-        chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0})
         chart.set_x_axis({"name": "year"})
         chart.set_size({"width": 760, "height": 420})
-        ws.insert_chart(len(years) + 3, 0, chart)
+        ws.insert_chart(len(years) + 3, 0, chart, {"object_position": 3})
+        print_layout(ws, header_rows=1, breaks=[len(years) + 3])
         ws.set_column(0, len(series), 16)
         ws.freeze_panes(1, 1)
 

@@ -20,6 +20,7 @@ from costmodel.catalog import load_catalog, scope_specs
 from costmodel.dataset import STATUSES, Dataset
 from costmodel.history.table import STATUSES as HISTORY_STATUSES
 from costmodel.io.atomic import atomic_path
+from costmodel.io.print_layout import print_layout
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
     DESIGN_SOURCE_COLUMNS,
@@ -239,6 +240,12 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
 
     write_supply_sheets(wb, ds, header, lists)
     _lists_sheet(wb, lists)
+    for ws in wb.worksheets():
+        name = ws.get_name()
+        if name == GUIDE_SHEET:
+            print_layout(ws, header_rows=0, landscape=False)
+        elif name != LISTS_SHEET:
+            print_layout(ws, header_rows=1, repeat_columns=len(DESIGN_FIXED_COLUMNS) if name == DESIGNS_SHEET else 0)
 
 
 def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], header, lists: dict[str, tuple[str, ...]]) -> None:
