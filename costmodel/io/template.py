@@ -20,7 +20,6 @@ from costmodel.catalog import load_catalog, scope_specs
 from costmodel.dataset import STATUSES, Dataset
 from costmodel.history.table import STATUSES as HISTORY_STATUSES
 from costmodel.io.atomic import atomic_path
-from costmodel.io.print_layout import print_layout
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
     DESIGN_SOURCE_COLUMNS,
@@ -34,6 +33,7 @@ from costmodel.io.layout import (
     SCENARIOS_SHEET,
     column_letter,
 )
+from costmodel.io.print_layout import print_layout
 from costmodel.optimize.data import ALL_DESIGNS, FIRST_YEAR, LAST_YEAR, SETTINGS, read_default_tables
 from costmodel.units import QUANTITIES
 from costmodel.validation import parse_number
@@ -253,7 +253,7 @@ def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], heade
     routes = tables["routes"]
     families = tuple(dict.fromkeys(f for f in routes["family"] if f)) if "family" in routes.columns else ()
     choices: dict[str, tuple[tuple[str, ...], bool]] = {  # column → (values, a warning only: other values are allowed)
-        "design": ((*ds.design_names, ALL_DESIGNS), False), "family": (families, True), "item": (lists["items"], False),
+        "design": ((ALL_DESIGNS, *ds.design_names), False), "family": (families, True), "item": (lists["items"], False),
         "unit": (PRICE_UNITS, False), "status": (STATUSES, False), "settings.name": (SETTINGS, True),
         "settings.unit": ((), False),
     }
@@ -317,24 +317,74 @@ def _lists(ds: Dataset) -> dict[str, tuple[str, ...]]:
     for role in ("cathode", "anode"):
         out[f"materials:{role}"] = tuple(dict.fromkeys(ds.materials.loc[ds.materials["role"] == role, "material"]))
     out["designs"] = ds.design_names
+    out["designs*"] = (ALL_DESIGNS, *ds.design_names)
+    _SIZES.update(items=len(items), materials=len(ds.materials), designs=len(ds.design_names))
     return out
 
 
+LIST_ROOM = 300
+"""Rows (or design columns) beyond the written data that the dropdowns' ranges cover, so new rows can be picked."""
+
+
+def _table_source(key: str, ds_sizes: Mapping[str, int]) -> tuple[str, str] | None:
+    """How a table-fed list is built: ("range", a range over the table column) or ("formula", a Lists-sheet formula with
+    ``{k}`` for the 1-based position and ``{cell}`` for the range from the list's first row to this one); None when the
+    list is not fed by a table."""
+    n_items, n_mat = ds_sizes["items"] + LIST_ROOM, ds_sizes["materials"] + LIST_ROOM
+    last_design = column_letter(len(DESIGN_FIXED_COLUMNS) + ds_sizes["designs"] + 40)
+    first_design = column_letter(len(DESIGN_FIXED_COLUMNS))
+    if key == "items":
+        return "range", f"=Items!$A$2:$A${n_items}"
+    if key == "designs":
+        return "range", f"={DESIGNS_SHEET}!${first_design}$1:${last_design}$1"
+    if key == "designs*":
+        return "formula", (f'=IF({{k}}=1,"{ALL_DESIGNS}",INDEX({DESIGNS_SHEET}!${first_design}$1:${last_design}$1,1,{{k}}-1)&"")')
+    if key.startswith("items:"):
+        cat = key.split(":", 1)[1]
+        return "formula", (f'=IFERROR(INDEX(Items!$A$1:$A${n_items},SMALL(IF(Items!$C$2:$C${n_items}="{cat}",'
+                           f'ROW(Items!$C$2:$C${n_items})),{{k}})),"")')
+    if key.startswith("materials:"):
+        role = key.split(":", 1)[1]
+        return "formula", (f'=IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
+                           f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{{k}})),"")')
+    return None
+
+
 def _list_ref(name: str, lists: dict[str, tuple[str, ...]], values) -> object:
-    """A dropdown source: a literal list when short, else a range on the Lists sheet."""
+    """A dropdown source: a range over the table the values come from (items, materials, designs: a row added to the
+    table can be picked), else a literal list when short, else a range on the Lists sheet."""
     values = tuple(values)
-    if sum(len(v) + 1 for v in values) < 250:
-        return list(values)
     keys = list(lists)
-    key = next((k for k in keys if lists[k] == values), "items")
+    key = next((k for k in keys if lists[k] == values), None)
+    source = _table_source(key, _SIZES) if key is not None else None
+    if source is not None and source[0] == "range":
+        return source[1]
+    if source is None and sum(len(v) + 1 for v in values) < 250:
+        return list(values)
+    key = key or "items"
     col = column_letter(keys.index(key))
-    return f"={LISTS_SHEET}!${col}$2:${col}${len(lists[key]) + 1}"
+    return f"={LISTS_SHEET}!${col}$2:${col}${len(lists[key]) + 1 + (LIST_ROOM // 10 if source else 0)}"
+
+
+_SIZES: dict[str, int] = {"items": 0, "materials": 0, "designs": 0}
+"""Row counts of the tables feeding the dropdowns (set by ``_lists`` for the workbook being written)."""
 
 
 def _lists_sheet(wb, lists: dict[str, tuple[str, ...]]) -> None:
+    """The hidden Lists sheet: lists fed by a table are formulas over that table (they grow with it); others are text."""
     ws = wb.add_worksheet(LISTS_SHEET)
     for j, (name, values) in enumerate(lists.items()):
         ws.write_string(0, j, name)
+        source = _table_source(name, _SIZES)
+        if source is not None and source[0] == "formula":
+            for k in range(1, len(values) + 1 + LIST_ROOM // 10):
+                cached = values[k - 1] if k <= len(values) else ""
+                formula = source[1].replace("{k}", str(k))
+                if "SMALL(IF(" in formula:
+                    ws.write_array_formula(k, j, k, j, "{" + formula + "}", None, cached)
+                else:
+                    ws.write_formula(k, j, formula, None, cached)
+            continue
         for i, v in enumerate(values, start=1):
             ws.write_string(i, j, v)
     ws.hide()
