@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from costmodel.engine.cost import COMPONENTS, ELECTRODE_LINES
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS
@@ -136,6 +137,14 @@ def xpi() -> X:
     return X("PI()", math.pi)
 
 
+class Resolver(Protocol):
+    """Where a calculation sheet's inputs come from: ``lookup`` a flat parameter in a column, an ``item`` figure."""
+
+    def lookup(self, key: str, param: str) -> str: ...
+
+    def item(self, name: str, typed: str) -> str: ...
+
+
 @dataclass
 class Row:
     """One quantity of a calculation sheet (the same in every scenario/year column)."""
@@ -163,23 +172,25 @@ class CalcSheet:
 
     def ordered(self) -> list[Row]:
         """Input rows first (in order of first use), then derived rows in the order they were computed."""
-        order = {"input": 0, "derived": 1, "component": 2, "total": 3}
+        order = {"input": 0, "item": 0, "derived": 1, "component": 2, "total": 3}
         return sorted(self.rows.values(), key=lambda r: order[r.kind])
 
-    def layout(self) -> tuple[list[Row], dict[str, int]]:
-        """Ordered rows and the 0-based sheet row of each row name."""
+    def layout(self, first_row: int = FIRST_ROW) -> tuple[list[Row], dict[str, int]]:
+        """Ordered rows and the 0-based sheet row of each row name (from ``first_row`` on)."""
         rows = self.ordered()
-        return rows, {r.name: FIRST_ROW + i for i, r in enumerate(rows)}
+        return rows, {r.name: first_row + i for i, r in enumerate(rows)}
 
-    def render(self, row: Row, col: int, at: dict[str, int], inputs: InputsLayout) -> tuple[str, float] | None:
+    def render(self, row: Row, col: int, at: dict[str, int], inputs: Resolver, first_col: int = FIRST_COL) -> tuple[str, float] | None:
         """Formula (with ``=``) and cached value of ``row`` in value column ``col``; None when the column has no such cell."""
         cell = row.cells.get(col)
         if cell is None:
             return None
         text, value = cell
-        letter = column_letter(FIRST_COL + col)
+        letter = column_letter(first_col + col)
         if row.kind == "input":
-            text = inputs.lookup(self.keys[col], f'"{text}"')
+            text = inputs.lookup(self.keys[col], row.name)
+        elif row.kind == "item":
+            text = inputs.item(row.name, text)
         else:
             text = _REF.sub(lambda m: f"{letter}{at[m.group(1)] + 1}", text)
         return "=" + text, value
@@ -211,9 +222,13 @@ class Column:
         self._row(name, unit, note, kind).cells[self.col] = (e.f, e.v)
         return X(f"\x00{name}\x00", e.v)
 
-    def const(self, name: str, unit: str, value: float, note: str) -> X:
-        """A figure that is not a flat parameter (an item's density or molar mass from the Items table), typed."""
-        return self.let(name, unit, lit(value), note)
+    def const(self, item: str, prop: str, unit: str, value: float) -> X:
+        """A figure of the Items table (an item's true density or molar mass): not a flat parameter, so the results
+        workbook types it (the base workbook looks it up in its Items sheet)."""
+        name = f"item.{item}.{prop}"
+        row = self.sheet.rows.get(name) or self._row(name, unit, "Items table", "item")
+        row.cells[self.col] = (lit(value).f, float(value))
+        return X(f"\x00{name}\x00", float(value))
 
 
 # -- the equations --------------------------------------------------------------------------------------------------------
@@ -305,34 +320,16 @@ def housing_block(c: Column, fmt: str, d: Callable[[str], X]) -> tuple[X, X, X]:
             c.let("housing per cell", "kg", housing, f"{fmt}: can or laminate, lid and extras"))
 
 
-@dataclass(frozen=True)
-class DesignRefs:
-    """Where a design's figures are on its calculation sheet (expressions that are row references).
-
-    Attributes:
-        components: component → its row (USD/kWh).
-        bom: BOM line → (quantity per kWh, USD per quantity unit, material yield) rows.
-        metrics: ``wh_per_kg``, ``wh_per_l`` → rows.
-    """
-
-    components: dict[str, X]
-    bom: dict[str, tuple[X, X, X]]
-    metrics: dict[str, X]
-
-
-def design_column(c: Column, design: str) -> DesignRefs:
-    """Every equation of ``engine.cost.evaluate_design`` for one design in one scenario/year."""
+def design_physics(c: Column, design: str) -> dict[str, object]:
+    """The physics of one design (``engine.design``, ``engine.formats``): stack masses, areas, pores and electrolyte, the
+    cell in its housing, cells per kWh and energy densities. Returns the rows the cost equations use (by engine name)."""
     pre = f"design.{design}."
     ch = {k[len(pre):]: v for k, v in c.choices.items() if k.startswith(pre)}
 
     def d(name: str) -> X:
         return c.inp(pre + name)
 
-    def g(name: str) -> X:
-        return c.inp(f"global.{name}")
-
     static = c.static
-    fx = c.inp("fx.cny_per_usd")
     cam, aam = ch["cathode_material"], ch["anode_material"]
     # -- stack (engine.design.build_stack) --
     voltage = c.inp(f"material.{cam}.voltage_v")
@@ -343,7 +340,7 @@ def design_column(c: Column, design: str) -> DesignRefs:
     afr = (d("anode_active_fraction"), d("anode_binder_fraction"), d("anode_carbon_fraction"))
 
     def dens(item: str) -> X:
-        return c.const(f"density {item}", "g/cm3", static.density[item], "Items table: true density")
+        return c.const(item, "density_g_cm3", "g/cm3", static.density[item])
 
     c_rho = (c.inp(f"material.{cam}.true_density_g_cm3"), dens(ch["cathode_binder"]), dens(ch["conductive_carbon"]))
     a_rho = (c.inp(f"material.{aam}.true_density_g_cm3"), dens(ch["anode_binder"]), dens(ch["conductive_carbon"]))
@@ -387,10 +384,59 @@ def design_column(c: Column, design: str) -> DesignRefs:
     total_mass = c.let("cell mass", "kg/kWh", c_coat + a_coat + c_foil + a_foil + sep + ely_kg + housing_kg, "sum of parts")
     metrics = {"wh_per_kg": c.let("Wh/kg", "Wh/kg", 1000.0 / total_mass, "1000 / mass per kWh"),
                "wh_per_l": c.let("Wh/L", "Wh/L", cell_wh / outer, "cell Wh / outer volume")}
+    return {"m_cam": m_cam, "c_coat": c_coat, "a_coat": a_coat, "cfr": cfr, "afr": afr, "c_foil": c_foil, "a_foil": a_foil,
+            "sep_m2": sep_m2, "ely_kg": ely_kg, "cells": cells, "c_area": c_area, "ah": ah, "metrics": metrics}
+
+
+def conversion_ratio(c: Column, c_area: X, cells: X, ah: X) -> X:
+    """Conversion-effort ratio of a design to the reference plant's cell (``engine.manufacturing.driver_ratio``)."""
+
+    def g(name: str) -> X:
+        return c.inp(f"global.{name}")
+
+    return c.let("conversion ratio", "-", g("driver_share_area") * c_area / g("ref_area_m2_per_kwh")
+                 + g("driver_share_cells") * (cells / g("ref_cells_per_kwh")) ** g("cell_count_exponent")
+                 + g("driver_share_ah") * ah / g("ref_ah_per_kwh") + g("driver_share_fixed"),
+                 "area, cell-count, Ah and fixed shares against the reference cell")
+
+
+@dataclass(frozen=True)
+class DesignRefs:
+    """Where a design's figures are on its calculation sheet (expressions that are row references).
+
+    Attributes:
+        components: component → its row (USD/kWh).
+        bom: BOM line → (quantity per kWh, USD per quantity unit, material yield) rows.
+        metrics: ``wh_per_kg``, ``wh_per_l`` → rows.
+    """
+
+    components: dict[str, X]
+    bom: dict[str, tuple[X, X, X]]
+    metrics: dict[str, X]
+
+
+def design_column(c: Column, design: str) -> DesignRefs:
+    """Every equation of ``engine.cost.evaluate_design`` for one design in one scenario/year."""
+    pre = f"design.{design}."
+    ch = {k[len(pre):]: v for k, v in c.choices.items() if k.startswith(pre)}
+
+    def d(name: str) -> X:
+        return c.inp(pre + name)
+
+    def g(name: str) -> X:
+        return c.inp(f"global.{name}")
+
+    static = c.static
+    fx = c.inp("fx.cny_per_usd")
+    cam, aam = ch["cathode_material"], ch["anode_material"]
+    ph = design_physics(c, design)
+    m_cam, c_coat, a_coat, c_foil, a_foil = ph["m_cam"], ph["c_coat"], ph["a_coat"], ph["c_foil"], ph["a_foil"]
+    cfr, afr, sep_m2, ely_kg, cells, c_area, ah = ph["cfr"], ph["afr"], ph["sep_m2"], ph["ely_kg"], ph["cells"], ph["c_area"], ph["ah"]
+    metrics = ph["metrics"]
     # -- electrolyte price (engine.electrolyte) --
     salt = ch["salt"]
     rho_e = d("electrolyte_density_g_cm3")
-    molar = c.const(f"molar mass {salt}", "g/mol", static.molar_mass[salt], "Items table")
+    molar = c.const(salt, "molar_mass_g_mol", "g/mol", static.molar_mass[salt])
     w_salt = c.let("salt mass fraction", "-", d("salt_molarity_mol_l") * molar / (1000.0 * rho_e), "molarity x M / (1000 x density)")
     fr = [d(f"additive_{a}_fraction") for a in ADDITIVES]
     w_add = c.let("additive fraction", "-", fr[0] + fr[1] + fr[2], "sum of additive fractions")
@@ -452,10 +498,7 @@ def design_column(c: Column, design: str) -> DesignRefs:
     region = region_block(c)
     comp["import_duty"] = c.let("import_duty", "USD/kWh", gross * region["duty_rate"], "gross materials x duty rate", "component")
     # -- conversion (engine.manufacturing) --
-    ratio = c.let("conversion ratio", "-", g("driver_share_area") * c_area / g("ref_area_m2_per_kwh")
-                  + g("driver_share_cells") * (cells / g("ref_cells_per_kwh")) ** g("cell_count_exponent")
-                  + g("driver_share_ah") * ah / g("ref_ah_per_kwh") + g("driver_share_fixed"),
-                  "area, cell-count, Ah and fixed shares against the reference cell")
+    ratio = conversion_ratio(c, c_area, cells, ah)
     lr, share = g("learning_rate"), d("learning_share")
     b = c.let("learning exponent", "-", 0.0 - xlog2(1.0 - lr), "-log2(1 - learning rate)")
     learning = c.let("learning factor", "-", (1.0 - share) + share * xmax((d("cumulative_output_gwh")
@@ -680,10 +723,14 @@ class InputsLayout:
     columns: dict[str, str]
     last: int
 
-    def lookup(self, key: str, param_text: str) -> str:
-        """INDEX/MATCH of parameter ``param_text`` (a formula string expression) in the column of ``key`` (no ``=``)."""
+    def lookup(self, key: str, param: str) -> str:
+        """INDEX/MATCH of flat parameter ``param`` in the column of ``key`` (formula text without ``=``)."""
         col = self.columns[key]
-        return f"INDEX(Inputs!${col}$2:${col}${self.last},MATCH({param_text},Inputs!$A$2:$A${self.last},0))"
+        return f'INDEX(Inputs!${col}$2:${col}${self.last},MATCH("{param}",Inputs!$A$2:$A${self.last},0))'
+
+    def item(self, name: str, typed: str) -> str:
+        """An Items-table figure: typed (the results workbook has no Items sheet)."""
+        return typed
 
 
 def parameter_unit(param: str, static: StaticData, known: Mapping[str, str]) -> str:

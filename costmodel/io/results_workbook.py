@@ -184,7 +184,7 @@ class _Writer:
         for i, r in enumerate(self.r.fx.drop_duplicates(["scenario", "year"]).itertuples(), start=1):
             ws.write_string(i, 0, str(r.scenario))
             ws.write_number(i, 1, int(r.year))
-            ws.write_formula(i, 2, "=" + self.at.lookup(_key(r.scenario, r.year), '"fx.cny_per_usd"'), None, float(r.cny_per_usd))
+            ws.write_formula(i, 2, "=" + self.at.lookup(_key(r.scenario, r.year), "fx.cny_per_usd"), None, float(r.cny_per_usd))
             ws.write_string(i, 3, _key(r.scenario, r.year))
 
     def _bom(self, ws) -> None:
@@ -213,7 +213,7 @@ class _Writer:
             ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
             quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
             if quoted is not None:
-                ws.write_formula(i, 11, "=" + self.at.lookup(_key(r.scenario, r.year), f'"price.{r.item}"'), self.num, quoted[0])
+                ws.write_formula(i, 11, "=" + self.at.lookup(_key(r.scenario, r.year), f"price.{r.item}"), self.num, quoted[0])
                 ws.write_string(i, 12, quoted[1])
 
     def _components(self, ws) -> None:

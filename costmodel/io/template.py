@@ -239,6 +239,7 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
     from costmodel.io.supply_sheets import write_supply_sheets
 
     write_supply_sheets(wb, ds, header, lists)
+    _derived_cells(wb, ds, header, bold, optimizer)
     _lists_sheet(wb, lists)
     for ws in wb.worksheets():
         name = ws.get_name()
@@ -246,6 +247,27 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
             print_layout(ws, header_rows=0, landscape=False)
         elif name != LISTS_SHEET:
             print_layout(ws, header_rows=1, repeat_columns=len(DESIGN_FIXED_COLUMNS) if name == DESIGNS_SHEET else 0)
+
+
+def _derived_cells(wb, ds: Dataset, header, title, optimizer: Mapping[str, pd.DataFrame]) -> None:
+    """The Derived sheet, and its figures as formulas in Plant (reference cell) and Optimizer settings (expansion cost),
+    shaded grey: derived, not typed."""
+    from costmodel.io.derived_sheet import write_derived_sheet
+
+    derived_fmt = wb.add_format({"bg_color": "#E7E6E6", "italic": True, "num_format": "#,##0.0####"})
+    out = write_derived_sheet(wb, ds, {"head": header, "title": title, "derived": derived_fmt})
+    plant = wb.get_worksheet_by_name(next(spec.sheet for spec in LONG_SHEETS if spec.table == "globals"))
+    for i, name in enumerate(_globals_frame(ds)["name"], start=1):
+        if name in out.cells:
+            plant.write_formula(i, 1, out.cells[name][0], derived_fmt, out.cells[name][1])
+            plant.write_comment(i, 1, "Derived: a formula over the Derived sheet (the reference design's cell); do not type")
+    settings = next(spec for spec in OPTIMIZER_SHEETS if spec.table == "settings")
+    ws = wb.get_worksheet_by_name(settings.sheet)
+    names = list(optimizer["settings"]["name"])
+    if ws is not None and "expansion_musd_per_gwh" in names:
+        i = names.index("expansion_musd_per_gwh") + 1
+        formula, value = out.cells["expansion_musd_per_gwh"]
+        ws.write_formula(i, list(settings.columns).index("value"), formula, derived_fmt, value)
 
 
 def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], header, lists: dict[str, tuple[str, ...]]) -> None:
