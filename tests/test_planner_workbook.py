@@ -172,3 +172,21 @@ def test_run_with_one_design_shows_the_gap_to_the_reference():
     full = {r["design"]: r for r in cli_json(["run"])["results"]}
     assert rec["gap_usd_per_kwh"] == pytest.approx(full["nfpp"]["usd_per_kwh"] - full["lfp"]["usd_per_kwh"], rel=1e-12)
     assert rec["gap_usd_per_kwh"] > 10
+
+
+def test_derived_plant_figures_are_formulas_and_computed_when_not_calculated(tmp_path):
+    from costmodel.dataset import DERIVED_GLOBALS, load_default
+    from costmodel.io.workbook import read_workbook
+
+    book = openpyxl.load_workbook(BASE)
+    plant = {r[0].value: r[1].value for r in book["Plant"].iter_rows(min_row=2)}
+    assert all(str(plant[n]).startswith("=Derived!") for n in DERIVED_GLOBALS)
+    bundled = load_default().globals.set_index("name")["value"]
+    cached = read_workbook(BASE).dataset.globals.set_index("name")["value"]
+    # saved by openpyxl (no calculation): the formulas lose their values, and the reader computes them from the design
+    book.save(tmp_path / "uncalculated.xlsx")
+    computed = read_workbook(tmp_path / "uncalculated.xlsx").dataset.globals.set_index("name")["value"]
+    for name in DERIVED_GLOBALS:
+        assert cached[name] == pytest.approx(bundled[name], rel=1e-14)
+        assert computed[name] == pytest.approx(bundled[name], rel=1e-14)
+    assert bundled["ref_cells_per_kwh"] == pytest.approx(0.99473, abs=1e-5)  # was typed as 0.9952 and had gone stale

@@ -118,6 +118,14 @@ def write_derived_sheet(wb, ds: Dataset, fmt: Mapping[str, object]) -> Derived:
             fx = float(pset.values["fx.cny_per_usd"])
             cells["expansion_musd_per_gwh"] = (f"={resolver.plant('capex_ref_cny_per_kwh_yr')}/{resolver.fx()}*{SHEET}!$E$"
                                                f"{at['conversion ratio'] + 1}", capex / fx * ratio)
+            i = row + 1 + len(rows)
+            ws.write_string(i, 0, "expansion_musd_per_gwh")
+            ws.write_string(i, 1, "M USD/GWh")
+            ws.write_string(i, 2, "reference capex / FX x conversion ratio (Optimizer settings)")
+            ws.write_string(i, 3, "derived")
+            formula, value = cells["expansion_musd_per_gwh"]
+            ws.write_formula(i, 4, formula, fmt["derived"], value)
+            row += 1
         row = row + 2 + len(rows)
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 12)

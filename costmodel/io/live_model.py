@@ -671,11 +671,11 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs: InputsLayout, fmt
     n = 0
     for row in rows:
         i = at[row.name]
-        style = fmt["lookup"] if row.kind == "input" else fmt[row.kind]
+        style = fmt["lookup"] if row.kind in ("input", "item") else fmt[row.kind]
         ws.write_string(i, 0, row.name, style if row.kind in ("component", "total") else None)
         ws.write_string(i, 1, row.unit)
         ws.write_string(i, 2, row.note)
-        ws.write_string(i, 3, "Inputs" if row.kind == "input" else "derived")
+        ws.write_string(i, 3, {"input": "Inputs", "item": "Items table"}.get(row.kind, "derived"))
         for k in range(len(sheet.keys)):
             cell = sheet.render(row, k, at, inputs)
             if cell is not None:

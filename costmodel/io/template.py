@@ -264,10 +264,11 @@ def _derived_cells(wb, ds: Dataset, header, title, optimizer: Mapping[str, pd.Da
     settings = next(spec for spec in OPTIMIZER_SHEETS if spec.table == "settings")
     ws = wb.get_worksheet_by_name(settings.sheet)
     names = list(optimizer["settings"]["name"])
-    if ws is not None and "expansion_musd_per_gwh" in names:
+    if ws is not None and "expansion_musd_per_gwh" in names:  # typed (the optimizer reads numbers): the Derived sheet computes it
         i = names.index("expansion_musd_per_gwh") + 1
-        formula, value = out.cells["expansion_musd_per_gwh"]
-        ws.write_formula(i, list(settings.columns).index("value"), formula, derived_fmt, value)
+        ws.write_comment(i, list(settings.columns).index("value"), f"Derived sheet: {out.cells['expansion_musd_per_gwh'][1]:.4f} "
+                         "= reference capex / FX x the design's conversion ratio (update this cell when they change)",
+                         {"x_scale": 2})
 
 
 def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], header, lists: dict[str, tuple[str, ...]]) -> None:
