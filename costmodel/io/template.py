@@ -73,7 +73,16 @@ GUIDE = [
     "   Run it:           costmodel run this.xlsx --scenario base --scenario lithium_crash --out results.xlsx",
     "   Results go to a new workbook; this file is never written.",
     "",
-    "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns.",
+    "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns from the",
+    "tables themselves (Items, Materials, the Designs header): a row or design column you add can be picked at once.",
+    "",
+    "Colours: white cells are inputs you edit; grey italic cells are derived (formulas: do not type over them).",
+    "Derived: Plant ref_area_m2_per_kwh, ref_cells_per_kwh and ref_ah_per_kwh are the reference design's cell, computed",
+    "on the Derived sheet from the Designs, Materials and Items sheets (and by costmodel when a file was saved without",
+    "calculating). The Derived sheet also shows the optimizer's expansion_musd_per_gwh (reference capex / FX x the",
+    "design's conversion ratio): update Optimizer settings when it changes.",
+    "A price outside its low/high range is accepted with a warning, and the range widens to include it.",
+    "Printing: every sheet prints landscape, one page wide, with its header row repeated.",
 ]
 
 
@@ -439,7 +448,8 @@ def _table(wb, ws, name: str, columns: list[str], frame: pd.DataFrame, header, f
             _write_cell(ws, i, j, value, column_fmt[j])
     widths = {"source": 70, "description": 60, "change": 40}
     for j, col in enumerate(columns):
-        ws.set_column(j, j, widths.get(col, max(12, len(col) + 2)))
+        longest = max((len(str(v)) for v in frame[col] if v is not None and v == v), default=0) if n else 0
+        ws.set_column(j, j, widths.get(col, min(40, max(12, len(col) + 2, longest + 2))))  # names fit their column
     ws.freeze_panes(1, 0)
 
 
@@ -473,7 +483,7 @@ def _designs_sheet(wb, ds: Dataset, header, lists: dict[str, tuple[str, ...]]) -
                                {"validate": "decimal", "criteria": "between", "minimum": spec.lower, "maximum": spec.upper,
                                 "error_message": f"{spec.name}: between {spec.lower:g} and {spec.upper:g} {spec.unit}"})
         r += 1
-    ws.set_column(0, 0, 28)
+    ws.set_column(0, 0, max(len(spec.name) for spec in scope_specs("design")) + 2)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 50)
     ws.set_column(3, 3 + len(designs), 22)
