@@ -65,8 +65,11 @@ def engine_costs(model: Model, run, scenario: str, change: tuple[str, float] | N
     out: dict[str, dict[str, float]] = {}
     for r in usd.itertuples():
         out.setdefault(r.design, {})[r.component] = float(r.value)
+    summary = res.summary().set_index("design")
     for d in out:
-        out[d]["total"] = float(res.summary().set_index("design").loc[d, "usd_per_kwh"])
+        out[d]["total"] = float(summary.loc[d, "usd_per_kwh"])
+        out[d]["Wh/kg"] = float(summary.loc[d, "wh_per_kg"])  # the physics too
+        out[d]["Wh/L"] = float(summary.loc[d, "wh_per_l"])
     return out
 
 
@@ -200,6 +203,16 @@ def test_edited_inputs_recalculate_to_the_engine(live, tmp_path_factory, rnd):
                     checked += 1
                 assert math.isclose(summary[(sc, design)], comps["total"], rel_tol=1e-9)
     assert checked >= 20 * len(COMPONENTS)
+    # the base scenario's change, as `costmodel whatif --set` computes it
+    from costmodel.analysis.whatif import what_if
+    from costmodel.scenario import parse_override
+
+    name, value = plans[0]["base"]
+    frame = what_if(model, [parse_override(f"{name}={value!r}")], YEAR).set_index("design")
+    book = openpyxl.load_workbook(recalculated[0], data_only=True, read_only=True)
+    summary = {r[1]: r[3] for r in book["Summary"].iter_rows(min_row=2, values_only=True) if r[0] == "base"}
+    for design, total in summary.items():
+        assert math.isclose(total, float(frame.loc[design, "whatif_usd_per_kwh"]), rel_tol=1e-9), (name, design)
     # the changes really moved the costs (a change that moves nothing proves nothing)
     moved = sum(1 for plan in plans for sc, ch in plan.items()
                 if not np.allclose([v["total"] for v in engine_costs(model, run, sc, ch).values()],

@@ -222,6 +222,10 @@ class Column:
         self._row(name, unit, note, kind).cells[self.col] = (e.f, e.v)
         return X(f"\x00{name}\x00", e.v)
 
+    def ref(self, name: str) -> X:
+        """The row ``name`` (already defined in this column) as an expression."""
+        return X(f"\x00{name}\x00", self.sheet.rows[name].cells[self.col][1])
+
     def const(self, item: str, prop: str, unit: str, value: float) -> X:
         """A figure of the Items table (an item's true density or molar mass): not a flat parameter, so the results
         workbook types it (the base workbook looks it up in its Items sheet)."""
@@ -381,9 +385,18 @@ def design_physics(c: Column, design: str) -> dict[str, object]:
     cell_wh = c.let("cell energy", "Wh", cavity * d("stack_fill") / stack_l * 1000.0, "cavity x stack fill / stack volume")
     cells = c.let("cells per kWh", "1/kWh", 1000.0 / cell_wh, "1000 / cell Wh")
     housing_kg = c.let("housing mass", "kg/kWh", housing_cell * cells, "housing per cell x cells")
-    total_mass = c.let("cell mass", "kg/kWh", c_coat + a_coat + c_foil + a_foil + sep + ely_kg + housing_kg, "sum of parts")
+    total_mass = c.let("mass per kWh", "kg/kWh", c_coat + a_coat + c_foil + a_foil + sep + ely_kg + housing_kg, "sum of parts")
     metrics = {"wh_per_kg": c.let("Wh/kg", "Wh/kg", 1000.0 / total_mass, "1000 / mass per kWh"),
-               "wh_per_l": c.let("Wh/L", "Wh/L", cell_wh / outer, "cell Wh / outer volume")}
+               "wh_per_l": c.let("Wh/L", "Wh/L", cell_wh / outer, "cell Wh / outer volume"),
+               "cell_wh": cell_wh,
+               "cell_ah": c.let("cell Ah", "Ah", cell_wh / voltage, "cell Wh / V"),
+               "cell_mass_kg": c.let("cell mass", "kg", total_mass * cell_wh / 1000.0, "mass per kWh x cell Wh / 1000"),
+               "cells_per_kwh": cells,
+               "cathode_area_m2": c_area,
+               "electrolyte_g_ah": c.let("electrolyte per Ah", "g/Ah", ely_kg / ah * 1000.0, "electrolyte / Ah per kWh"),
+               "cathode_porosity": eps_c,
+               "anode_porosity": eps_a,
+               "anode_loading_mg_cm2": c.let("anode loading", "mg/cm2", a_facing / c_area / 0.01, "facing coating / cathode area")}
     return {"m_cam": m_cam, "c_coat": c_coat, "a_coat": a_coat, "cfr": cfr, "afr": afr, "c_foil": c_foil, "a_foil": a_foil,
             "sep_m2": sep_m2, "ely_kg": ely_kg, "cells": cells, "c_area": c_area, "ah": ah, "metrics": metrics}
 
@@ -400,6 +413,15 @@ def conversion_ratio(c: Column, c_area: X, cells: X, ah: X) -> X:
                  "area, cell-count, Ah and fixed shares against the reference cell")
 
 
+MASS_ROWS: dict[str, str] = {
+    "cathode_active": "cathode active", "cathode_binder": "cathode binder", "cathode_carbon": "cathode carbon",
+    "anode_active": "anode active", "anode_binder": "anode binder", "anode_carbon": "anode carbon",
+    "cathode_foil": "cathode foil", "anode_foil": "anode foil", "separator": "separator mass",
+    "electrolyte": "electrolyte mass", "housing": "housing mass",
+}
+"""Engine mass part (``CellBuild.masses``) → its row on the calculation sheet."""
+
+
 @dataclass(frozen=True)
 class DesignRefs:
     """Where a design's figures are on its calculation sheet (expressions that are row references).
@@ -407,12 +429,14 @@ class DesignRefs:
     Attributes:
         components: component → its row (USD/kWh).
         bom: BOM line → (quantity per kWh, USD per quantity unit, material yield) rows.
-        metrics: ``wh_per_kg``, ``wh_per_l`` → rows.
+        metrics: every engine metric (``engine.cost.METRICS``) → its row.
+        masses: every mass part of ``CellBuild.masses`` → its row (kg/kWh).
     """
 
     components: dict[str, X]
     bom: dict[str, tuple[X, X, X]]
     metrics: dict[str, X]
+    masses: dict[str, X]
 
 
 def design_column(c: Column, design: str) -> DesignRefs:
@@ -453,7 +477,8 @@ def design_column(c: Column, design: str) -> DesignRefs:
     ely_solv = c.let("electrolyte solvents price", "USD/kg", (1.0 - w_salt - w_add) * solv_mix, "(1 - w_salt - w_add) x blend")
     ely_add = c.let("electrolyte additives price", "USD/kg", add, "sum of fraction x price")
     ely_blend = usd_price(c, "electrolyte_blending", fx)
-    c.let("electrolyte price", "USD/kg", ely_salt + ely_solv + ely_add + ely_blend, "salt + solvents + additives + blending")
+    metrics["electrolyte_price"] = c.let("electrolyte price", "USD/kg", ely_salt + ely_solv + ely_add + ely_blend,
+                                         "salt + solvents + additives + blending")
     # -- bill of materials (engine.cost.evaluate_design) --
     ey, ay, cy = d("electrode_yield"), d("assembly_yield"), d("cell_yield")
     eay = c.let("electrode x assembly yield", "-", ey * ay, "material yield of electrode lines")
@@ -542,7 +567,9 @@ def design_column(c: Column, design: str) -> DesignRefs:
         total = comp[k] if total is None else total + comp[k]
     c.let(TOTAL, "USD/kWh", total, "sum of the components", "total")
     bom = {k: (q, p, eay if k in ELECTRODE_LINES else ay) for k, (q, p) in lines.items()}
-    return DesignRefs(comp, bom, metrics)
+    metrics["conversion_ratio"], metrics["learning_factor"] = ratio, learning
+    masses = {part: c.ref(row) for part, row in MASS_ROWS.items()}
+    return DesignRefs(comp, bom, metrics, masses)
 
 
 def check_against_engine(sheet: CalcSheet, col: int, components: Mapping[str, float], total: float, rel: float = 1e-9) -> None:
@@ -603,11 +630,11 @@ class LiveModel:
         return self._at[design]
 
 
-def build_live_model(results_costs, inputs, static: StaticData, units: Mapping[str, str], taken: set[str]) -> LiveModel:
+def build_live_model(results, inputs, static: StaticData, units: Mapping[str, str], taken: set[str]) -> LiveModel:
     """Run every design's equations for every scenario and year of a run, checked against the engine.
 
     Args:
-        results_costs: the run's tidy cost table (scenario, design, year, component, value, unit).
+        results: the run's Results (tidy costs, masses and metrics per scenario, design and year).
         inputs: the inputs snapshot (scenario, year, parameter, value, unit): the values each column starts from.
         static: items, units and price links of the dataset.
         units: flat parameter → unit (for the unit column).
@@ -616,7 +643,11 @@ def build_live_model(results_costs, inputs, static: StaticData, units: Mapping[s
     Raises:
         RuntimeError: if the formulas' numbers differ from the engine's (an engine term without its formula).
     """
-    usd = results_costs[results_costs["unit"] == "USD/kWh"]
+    usd = results.costs[results.costs["unit"] == "USD/kWh"]
+    others: dict[tuple[str, str, int], dict[str, float]] = {}
+    for frame, col in ((results.masses, "part"), (results.metrics, "metric")):
+        for sc, dn, yr, name, value in zip(*(frame[c].tolist() for c in ("scenario", "design", "year", col, "value")), strict=True):
+            others.setdefault((str(sc), str(dn), int(yr)), {})[f"{col}:{name}"] = float(value)
     engine: dict[tuple[str, str, int], dict[str, float]] = {}
     for r in usd.itertuples():
         engine.setdefault((str(r.scenario), str(r.design), int(r.year)), {})[str(r.component)] = float(r.value)
@@ -643,6 +674,13 @@ def build_live_model(results_costs, inputs, static: StaticData, units: Mapping[s
         for k in COMPONENTS:
             total = total + comps[k]
         check_against_engine(sheet, column.col, comps, total)
+        mine = refs[(sc, design, year)][1]
+        figures = {**{f"part:{k}": x for k, x in mine.masses.items()}, **{f"metric:{k}": x for k, x in mine.metrics.items()}}
+        want = others.get((sc, design, year), {})
+        bad = [f"{k}: formulas {figures[k].v if k in figures else None} vs engine {v}" for k, v in want.items()
+               if k not in figures or not math.isclose(figures[k].v, v, rel_tol=1e-9, abs_tol=1e-12)]
+        if bad:
+            raise RuntimeError(f"live model of {design} ({sc}|{year}) disagrees with the engine: " + "; ".join(bad))
     return LiveModel(sheets, names, refs)
 
 

@@ -38,7 +38,7 @@ GUIDE = (
     "                components.",
     "  Calc <design> the live model of each design: the engine's equations, one row each, one column per scenario and year.",
     "  Inputs        every input of every scenario and year: parameters down, scenario|year across, with unit and meaning.",
-    "  Masses, Metrics: the engine's figures when the file was written; Scenarios, Provenance: what was run, from what.",
+    "  Masses, Metrics: masses per kWh and cell metrics, linked to the Calc sheets; Scenarios, Provenance: what was run.",
     "",
     "A live model",
     "  Every cost line is a formula chain back to the Inputs sheet: prices and FX (price links applied), the design's",
@@ -134,7 +134,7 @@ class _Writer:
     def write(self) -> None:
         taken = {"summary", "components", "charts", "bom", "fx", "masses", "metrics", "inputs", "scenarios", "provenance",
                  "over the years", "guide", "comparison"}
-        self.live: LiveModel = build_live_model(self.r.costs, self.inputs, self.static, self.units, taken)
+        self.live: LiveModel = build_live_model(self.r, self.inputs, self.static, self.units, taken)
         guide = self.wb.add_worksheet("Guide")
         summary = self.wb.add_worksheet("Summary")
         comparison = self.wb.add_worksheet("Comparison")
@@ -160,8 +160,8 @@ class _Writer:
         if years is not None:
             fast_formulas(years)
             self._years(years)
-        write_frame(masses, self.r.masses, self.head, self.num)
-        write_frame(metrics, self.r.metrics, self.head, self.num)
+        self._linked(masses, self.r.masses, "part")
+        self._linked(metrics, self.r.metrics, "metric")
         if self.scen is not None:
             self._frame("Scenarios", self.scen)
         self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
@@ -404,6 +404,21 @@ class _Writer:
         print_layout(ws, header_rows=1, breaks=[len(years) + 3])
         ws.set_column(0, len(series), 16)
         ws.freeze_panes(1, 1)
+
+    def _linked(self, ws, frame: pd.DataFrame, kind: str) -> None:
+        """Masses or metrics: the value column refers to the design's Calc sheet (engine numbers cached)."""
+        fast_formulas(ws)
+        cols = ["scenario", "design", "year", kind, "value", "unit"]
+        self._header(ws, cols, {3: 24})
+        for i, (sc, d, y, name, value, unit) in enumerate(zip(*(frame[c].tolist() for c in cols), strict=True), start=1):
+            ws.write_string(i, 0, str(sc))
+            ws.write_string(i, 1, str(d))
+            ws.write_number(i, 2, int(y))
+            ws.write_string(i, 3, str(name))
+            _, refs = self.live.refs[(str(sc), str(d), int(y))]
+            x = (refs.masses if kind == "part" else refs.metrics)[str(name)]
+            ws.write_formula(i, 4, "=" + self.live.cell(str(sc), str(d), int(y), x), self.num, float(value))
+            ws.write_string(i, 5, str(unit))
 
     def _snapshot_index(self) -> dict[str, tuple[float, str]]:
         frame = self.inputs
