@@ -349,7 +349,7 @@ def test_cli_writes_results_workbook(tmp_path):
     png, xlsx = tmp_path / "t.png", tmp_path / "t.xlsx"
     out = RUN.invoke(APP, ["sensitivity", "--png", str(png), "--out", str(xlsx)])
     assert out.exit_code == 0, out.output
-    assert set(pd.ExcelFile(xlsx).sheet_names) == {"Tornado", "Chart"}
+    assert set(pd.ExcelFile(xlsx).sheet_names) == {"Tornado", "Tornado chart", "Chart"}  # a native tornado beside the PNG
 
 
 @pytest.mark.parametrize(
