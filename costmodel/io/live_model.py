@@ -206,6 +206,8 @@ class Column:
     def _row(self, name: str, unit: str, note: str, kind: str) -> Row:
         row = self.sheet.rows.get(name)
         if row is None:
+            if kind == "input":
+                note = parameter_description(name) or note
             row = self.sheet.rows[name] = Row(name, unit, note, kind)
         return row
 
@@ -695,7 +697,7 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs: InputsLayout, fmt
     sheet = live.sheets[design]
     rows, at = sheet.layout()
     ws.write_string(0, 0, f"Live model of design {design}: every figure is a formula back to the Inputs sheet "
-                          "(edit Inputs column D, not here)", fmt["title"])
+                          "(edit the Inputs sheet, in this scenario's column; not here)", fmt["title"])
     heads = ["quantity", "unit", "equation", "from"]
     for j, h in enumerate(heads):
         ws.write_string(1, j, h, fmt["head"])
@@ -723,7 +725,7 @@ def write_calc_sheet(ws, live: LiveModel, design: str, inputs: InputsLayout, fmt
     ws.set_column(1, 1, 13)
     ws.set_column(2, 2, 46)
     ws.set_column(3, 3, 8)
-    ws.set_column(FIRST_COL, FIRST_COL + max(len(sheet.keys) - 1, 0), 16)
+    ws.set_column(FIRST_COL, FIRST_COL + max(len(sheet.keys) - 1, 0), max(14, max((len(k) for k in sheet.keys), default=0) + 2))
     ws.freeze_panes(FIRST_ROW - 1, FIRST_COL)
     return n
 
