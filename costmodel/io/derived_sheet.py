@@ -5,7 +5,9 @@ area, cells and Ah per kWh; ``Optimizer settings`` expansion_musd_per_gwh is the
 the optimizer design's conversion ratio. They used to be typed and went stale when a design changed. The base
 workbook now computes them on a ``Derived`` sheet with the live model's own equations (``io.live_model``: one place
 owns the mapping engine -> formula), looking the inputs up in the workbook's tables (Designs, Materials, Items,
-Plant, FX); the Plant and Optimizer settings cells refer to it. The bundled data hold the same numbers.
+Plant, FX); the Plant cells refer to it, and the bundled catalog holds the same numbers. The optimizer reads
+numbers only, so Optimizer settings expansion_musd_per_gwh stays typed (39 in the bundled data) with a comment giving the
+Derived sheet's figure (38.92 for the bundled data).
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ def _derived_cells(wb, ds: Dataset, header, title, optimizer: Mapping[str, pd.Da
     names = list(optimizer["settings"]["name"])
     if ws is not None and "expansion_musd_per_gwh" in names:  # typed (the optimizer reads numbers): the Derived sheet computes it
         i = names.index("expansion_musd_per_gwh") + 1
-        ws.write_comment(i, list(settings.columns).index("value"), f"Derived sheet: {out.cells['expansion_musd_per_gwh'][1]:.4f} "
+        ws.write_comment(i, list(settings.columns).index("value"), f"Derived sheet: {out.cells['expansion_musd_per_gwh'][1]:.2f} "
                          "= reference capex / FX x the design's conversion ratio (update this cell when they change)",
                          {"x_scale": 2})
 
