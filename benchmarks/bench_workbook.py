@@ -64,7 +64,8 @@ def main() -> None:
         run = run_scenarios(model, scenarios, model.dataset.years)
         with tempfile.TemporaryDirectory() as tmp:
             write_results_workbook(Path(tmp) / "results.xlsx", run.results, inputs=run.inputs,
-                                   provenance=provenance(model, run, wb.sha256, "bench"), scenarios=scenario_frame(scenarios))
+                                   provenance=provenance(model, run, wb.sha256, "bench"), scenarios=scenario_frame(scenarios),
+                                   static=model.dataset.static)
         t2 = time.perf_counter()
         best_read, best_all = min(best_read, t1 - t0), min(best_all, t2 - t0)
     n = len(run.results.summary())

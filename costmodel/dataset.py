@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from costmodel.catalog import ParameterSpec, load_catalog, scope_specs
@@ -71,6 +72,13 @@ SHARE_GROUPS = {
     "solvent shares": ("solvent_ec_share", "solvent_pc_share", "solvent_dmc_share", "solvent_emc_share"),
     "conversion driver shares": ("driver_share_area", "driver_share_cells", "driver_share_ah", "driver_share_fixed"),
 }
+
+DERIVED_GLOBALS: tuple[str, ...] = ("ref_area_m2_per_kwh", "ref_cells_per_kwh", "ref_ah_per_kwh")
+"""Globals derived from the reference design's cell (coated cathode area, cells and Ah per kWh): formulas in the base
+workbook; where a workbook holds the formula without a calculated value (saved by a program that does not calculate)
+they are computed from the reference design here."""
+DERIVED_MARK = "derived"
+"""Value of a derived global to be computed (the reader's mark for an uncalculated formula)."""
 
 Locator = Callable[[str, object, str], str]
 
@@ -216,9 +224,14 @@ class Checker:
     def __init__(self, locate: Locator) -> None:
         self.locate = locate
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
 
     def add(self, table: str, row: object, column: str, message: str) -> None:
         self.problems.append(Problem(self.locate(table, row, column), message))
+
+    def warn(self, table: str, row: object, column: str, message: str) -> None:
+        """Note something worth a look that does not stop the run (``Dataset.warnings``)."""
+        self.warnings.append(f"{self.locate(table, row, column)}: {message}")
 
     def number(self, table: str, row: object, column: str, raw: object, *, positive: bool = False) -> float | None:
         if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
@@ -290,10 +303,32 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], locate: Locator = csv_locat
     labels = {(r.design, r.parameter): r.label for r in designs.itertuples()}
     ds = Dataset(prices, fx, items, materials, designs.drop(columns="label"), globals_, links, static, source, regions,
                  history=history, history_source=history_source)
+    ds = _derive_globals(ds)
     warnings = _check_physics(ds, labels, ck)
     if ck.problems:
         raise InputError(ck.problems, source)
-    return replace(ds, warnings=tuple(warnings))
+    return replace(ds, warnings=(*ck.warnings, *warnings))
+
+
+def _derive_globals(ds: Dataset) -> Dataset:
+    """Fill derived globals left to compute (``DERIVED_MARK``) from the reference design's cell (first year's data)."""
+    todo = [n for n, v in zip(ds.globals["name"], ds.globals["value"], strict=True)
+            if n in DERIVED_GLOBALS and isinstance(v, float) and math.isnan(v)]
+    if not todo:
+        return ds
+    from costmodel.engine.design import build_cell
+    from costmodel.engine.formats import housing
+
+    p = _parameters(ds, ds.years[0])
+    ref = ds.reference_design
+    stack = design_stack(p.values, p.choices, ref, ds.static)
+    d = {k[len(f"design.{ref}."):]: v for k, v in p.values.items() if k.startswith(f"design.{ref}.")}
+    cell = build_cell(stack, housing(p.choices[f"design.{ref}.cell_format"], d), d["stack_fill"])
+    computed = {"ref_area_m2_per_kwh": stack.cathode_area_m2, "ref_cells_per_kwh": cell.cells_per_kwh, "ref_ah_per_kwh": stack.ah}
+    globals_ = ds.globals.copy()
+    for name in todo:
+        globals_.loc[globals_["name"] == name, "value"] = float(np.asarray(computed[name]).reshape(-1)[0])
+    return replace(ds, globals=globals_)
 
 
 def _history_fallback(locate: Locator) -> Locator:
@@ -420,8 +455,10 @@ def _check_prices(frame: pd.DataFrame, items: pd.DataFrame, fx: pd.DataFrame, ck
             bounds[col] = math.nan if is_blank(raw) else ck.number("prices", label, col, raw, positive=True)
         lo, hi = bounds["low"], bounds["high"]
         if value is not None and lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
-            if not lo <= value <= hi:
-                ck.add("prices", label, "value", f"value {value:g} lies outside its low/high range [{lo:g}, {hi:g}]")
+            if not lo <= value <= hi:  # the range describes uncertainty: a new quote outside it widens it, it is not refused
+                ck.warn("prices", label, "value", f"{item} {year}: value {value:g} lies outside its low/high range [{lo:g}, {hi:g}]; "
+                                                  f"the range is widened to [{min(lo, value):g}, {max(hi, value):g}]")
+                lo, hi = min(lo, value), max(hi, value)
         if value is None or unit is None or year is None:
             continue
         rows.append(
@@ -540,6 +577,10 @@ def _check_globals(frame: pd.DataFrame, ck: Checker, regions: set[str] | None = 
             ck.add("globals", label, "name", f"duplicate parameter {name!r}")
             continue
         seen[name] = label
+        if name in DERIVED_GLOBALS and isinstance(r["value"], str) and r["value"].strip().lower() == DERIVED_MARK:
+            rows[name] = {"name": name, "value": math.nan, "source": "computed from the reference design (Derived sheet)",
+                          "date": "", "status": "derived"}
+            continue
         value = _spec_value(spec, r["value"], "globals", label, ck)
         if value is not None:
             rows[name] = {"name": name, "value": value, **_provenance(r, "globals", label, ck)}

@@ -98,7 +98,8 @@ def test_charts_are_native_and_drawn(written, tmp_path):
     path, _ = written
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == len(written[1].scenarios) + 1  # one stacked bar chart per scenario, and cost over the years
+    # one stacked bar chart per scenario, cost over the years, and a scenario x design comparison per year
+    assert len(charts) == len(written[1].scenarios) + 1 + 2
     pdf = render_pdf(path, tmp_path)
     if shutil.which("pdftoppm") is None:
         if os.environ.get("CI"):

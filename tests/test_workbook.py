@@ -80,7 +80,8 @@ def test_template_has_tables_comments_dropdowns_and_frozen_headers(template):
     assert designs.freeze_panes == "D2"
     assert designs["A2"].comment is not None
     lists = [dv.formula1 for dv in designs.data_validations.dataValidation]
-    assert any("hc_bamboo" in (f or "") for f in lists)
+    assert any("prismatic" in (f or "") for f in lists)
+    assert any((f or "").startswith("Lists!") for f in lists)  # materials and items come from their tables (see test_planner_workbook)
     units = [dv.formula1 for dv in prices.data_validations.dataValidation]
     assert any("CNY/t" in (f or "") for f in units)
 

@@ -100,10 +100,10 @@ def test_template_dropdowns(base):
                 if dv.type == "list"}
 
     levers, routes, suppliers = lists("Levers"), lists("Routes"), lists("Suppliers")
-    assert levers["design"][0] == '"nfpp,o3,pw,lfp,*"'
+    assert levers["design"][0].startswith("Lists!")  # fed from the Designs sheet's header: a new design can be picked
     assert levers["status"][0] == '"sourced,assumption,derived,physical"'
     assert "hard_carbon" in routes["family"][0] and routes["family"][1] == "warning"
-    assert suppliers["item"][0].startswith("Lists!$A$2")
+    assert suppliers["item"][0].startswith("Items!$A$2")  # a range over the Items table: a new item can be picked
     assert "CNY/t" in suppliers["unit"][0] and "USD/kg" in suppliers["unit"][0]
     assert "ramp_gwh_per_year" in lists("Optimizer settings")["name"][0]
     years = [dv for dv in book["Demand"].data_validations.dataValidation if dv.type == "whole"]

@@ -92,12 +92,13 @@ def _check_out(path: Path | None, suffix: str, force: bool = False, workbook: Pa
     check_output(path, suffix, force, option="--png" if suffix == ".png" else "--out", protect=workbook)
 
 
-def _outputs(out: Path | None, sheets: dict, png: Path | None) -> None:
+def _outputs(out: Path | None, sheets: dict, png: Path | None, written: Path | None = None) -> None:
     if out is not None:
         from costmodel.io.atomic import write_tables_workbook
 
         write_tables_workbook(out, sheets, {"Chart": png} if png is not None else None)
-        typer.echo(f"results written to {out}", err=True)
+    if out is not None or written is not None:
+        typer.echo(f"results written to {out or written}", err=True)
     if png is not None:
         typer.echo(f"plot written to {png}", err=True)
 
@@ -222,7 +223,14 @@ def register(app: typer.Typer) -> None:
             from costmodel.analysis.plots import tornado_plot
 
             tornado_plot(table, design, png, top)
-        _outputs(out, {"Tornado": table}, png)
+        if out is not None:
+            from costmodel.io.analysis_workbooks import tornado_sheets, write_analysis_workbook
+            from costmodel.io.live_model import parameter_unit
+
+            static = model.dataset.static
+            write_analysis_workbook(out, tornado_sheets(table, design, top, lambda p: parameter_unit(p, static, {})),
+                                    {"Chart": png} if png is not None else None)
+        _outputs(None, {}, png, out)
 
     @app.command()
     def montecarlo(
@@ -348,7 +356,8 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Seed of the permutation sample.")] = 0,
         by_parameter: Annotated[bool, typer.Option("--by-parameter", help="One input per parameter (default: design, material and "
                                                                            "link parameters grouped per design/material/link).")] = False,
-        design: Annotated[str, typer.Option("--design", "-d", help="Design of the waterfall chart.")] = "nfpp",
+        design: Annotated[str | None, typer.Option("--design", "-d", help="Design of the PNG waterfall (default: the design whose "
+                                                                         "cost moves most).")] = None,
         as_json: JsonOpt = False,
         png: PngOpt = None,
         out: OutOpt = None,
@@ -368,7 +377,8 @@ def register(app: typer.Typer) -> None:
             if ma.dataset.static != mb.dataset.static or set(va) != set(vb):
                 raise _fail("the two sides differ in their items, price units or price links (not only in values); "
                             "attribution needs the same structure: quote every price in the same unit on both sides")
-            ma.check_designs([design])
+            if design is not None:
+                ma.check_designs([design])
             res = shapley(ma, (va, ca), (vb, cb), samples=samples, seed=seed, group=not by_parameter)
         yr = ma.parameters(year).year
         k = res.parts["input"].nunique()
@@ -378,11 +388,23 @@ def register(app: typer.Typer) -> None:
             _emit(payloads.diff(res, a, b, yr, method))
         else:
             _print_waterfall(res, a, b, yr, method)
+        from costmodel.io.analysis_workbooks import diff_sheets, moved_designs, write_analysis_workbook
+
+        moved, still = moved_designs(res.totals, res.parts)
+        if still and not as_json:
+            typer.echo(f"did not move between {a} and {b}: {', '.join(still)}" if moved else
+                       f"no design's cost moves between {a} and {b}", err=True)
         if png is not None:
             from costmodel.analysis.plots import waterfall_plot
 
-            waterfall_plot(res.parts, res.totals, design, png, a, b)
-        _outputs(out, {"Totals": res.totals, "Parts": res.parts}, png)
+            biggest = max(moved, key=lambda d: abs(float(res.totals.set_index("design").at[d, "change"])), default=None)
+            shown = design or biggest or res.totals["design"].iloc[0]
+            if shown in still:
+                typer.echo(f"the waterfall of {shown} is flat: its cost does not move between {a} and {b}", err=True)
+            waterfall_plot(res.parts, res.totals, shown, png, a, b)
+        if out is not None:
+            write_analysis_workbook(out, diff_sheets(res.totals, res.parts, a, b), {"Chart": png} if png is not None else None)
+        _outputs(None, {}, png, out)
 
 
 def _print_waterfall(res, a: str, b: str, year: int, method: str) -> None:

@@ -132,10 +132,9 @@ def register(app: typer.Typer) -> None:
 
             plot_path(result, png)
         if out is not None:
-            from costmodel.io.atomic import LineChart, write_tables_workbook
+            from costmodel.io.analysis_workbooks import optimize_sheets, write_analysis_workbook
 
-            chart = LineChart("Path", f"Cost path: {design}", "year", ("cost_engine", "target_usd_per_kwh"), "USD/kWh")
-            write_tables_workbook(out, frames, {"Chart": png} if png is not None else None, (chart,))
+            write_analysis_workbook(out, optimize_sheets(frames, design), {"Chart": png} if png is not None else None)
             typer.echo(f"results written to {out}", err=True)
 
 

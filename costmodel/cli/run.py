@@ -98,8 +98,9 @@ def run(
     regions = model.dataset.region_names if region == "all" else (model.dataset.region,)
     if region == "all":
         chosen = in_regions(chosen, regions, suffix=True)
-    run_ = run_scenarios(model, chosen, _years(year, model.dataset.years), design)
-    records = _summary_records(run_.results)
+    ref = model.dataset.reference_design  # evaluated too when not chosen, so that the gap to it is shown
+    run_ = run_scenarios(model, chosen, _years(year, model.dataset.years), [*design, ref] if design and ref not in design else design)
+    records = [r for r in _summary_records(run_.results) if not design or r["design"] in design]
     for r in records:
         r["region"] = r["scenario"].rsplit("@", 1)[1] if region == "all" else regions[0]
     if out is not None:
@@ -214,7 +215,8 @@ def _write_results(out: Path, model, run_, wb, workbook: Path | None, command: s
 
     prov = provenance(model, run_, wb.sha256 if wb else None, " ".join(["costmodel", *sys.argv[1:]]))
     write_results_workbook(out, run_.results, inputs=run_.inputs, provenance=prov,
-                           scenarios=scenario_frame(run_.scenarios), protect=Path(workbook) if workbook else None)
+                           scenarios=scenario_frame(run_.scenarios), protect=Path(workbook) if workbook else None,
+                           static=model.dataset.static)
     typer.echo(f"results written to {out}", err=True)
 
 

@@ -11,15 +11,56 @@ leaves any existing results file untouched.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from costmodel.engine.cost import COMPONENTS
+from costmodel.engine.inputs import StaticData
 from costmodel.io.atomic import atomic_path, write_frame
+from costmodel.io.live_model import FIRST_ROW, LiveModel, build_live_model, fast_formulas, write_calc_sheet, write_inputs_sheet
+from costmodel.io.print_layout import print_layout
 from costmodel.results import Results
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(COMPONENTS.values()))
+CATEGORY_LABELS = {"materials": "materials", "manufacturing": "manufacturing (conversion)", "scrap": "yield loss (scrap)",
+                   "overhead": "SG&A overhead", "margin": "margin"}
+"""Chart and table labels of the component categories: what each is."""
+GUIDE = (
+    "costmodel results workbook: a live model of the cell cost",
+    "",
+    "What is where",
+    "  Summary       cost per scenario, design and year (USD/kWh, CNY/Wh), energy density, gap to the reference design.",
+    "  Comparison    scenarios down, designs across, and a clustered bar chart on one axis scale.",
+    "  Components    every cost component; Charts: cost by category per scenario (one axis scale for all).",
+    "  BOM           bill of materials: quantity per kWh x price (USD per unit); the yield-loss of each line is in the scrap",
+    "                components.",
+    "  Calc <design> the live model of each design: the engine's equations, one row each, one column per scenario and year.",
+    "  Inputs        every input of every scenario and year: parameters down, scenario|year across, with unit and meaning.",
+    "  Masses, Metrics: masses per kWh and cell metrics, linked to the Calc sheets; Scenarios, Provenance: what was run.",
+    "",
+    "A live model",
+    "  Every cost line is a formula chain back to the Inputs sheet: prices and FX (price links applied), the design's",
+    "  physics (masses, areas, porosity and electrolyte, housing of its cell format, cells per kWh), conversion (capex with",
+    "  plant scale and region, labour, energy, maintenance, overhead, utilisation, learning), scrap at each yield, import",
+    "  duty, SG&A and margin. Edit a number in the Inputs sheet (yellow cells, blue text) and the workbook recalculates to",
+    "  the numbers `costmodel whatif --set PARAMETER=VALUE` gives for that change in that scenario and year.",
+    "  Choices (materials, cell format, plant region) are written into the formulas: change them with costmodel run.",
+    "  Item densities and molar masses come from the Items table (typed on the Calc sheets, marked 'Items table').",
+    "",
+    "Colours",
+    "  yellow cell, blue text = input you may edit (Inputs sheet); green text = an input looked up by name;",
+    "  black = derived (a formula); bold = a cost component; a total has a line above it.",
+    "",
+    "Categories",
+    "  materials = bill of materials and import duty; manufacturing (conversion) = capital, maintenance, labour, energy,",
+    "  plant overhead; yield loss (scrap) = material and cell scrap at the electrode, assembly and cell yields;",
+    "  SG&A overhead; margin.",
+    "",
+    "The formulas use INDEX, MATCH, SUMIFS, IF, MAX, LOG, PI and arithmetic only (Excel and LibreOffice); no macros.",
+)
+"""The Guide sheet of the results workbook."""
 CHART_COLOURS = {"materials": "#4472C4", "manufacturing": "#ED7D31", "scrap": "#A5A5A5", "overhead": "#FFC000", "margin": "#70AD47"}
 
 
@@ -35,6 +76,7 @@ def write_results_workbook(
     provenance: dict[str, str],
     scenarios: pd.DataFrame | None = None,
     protect: Path | None = None,
+    static: StaticData | None = None,
 ) -> Path:
     """Write the results workbook to ``path`` atomically; returns ``path``.
 
@@ -45,6 +87,8 @@ def write_results_workbook(
         provenance: key/value rows (input hash, tool version, time, FX, scenario definitions).
         scenarios: scenario definitions (scenario, change, years, description).
         protect: the input workbook, which must never be written.
+        static: the dataset's items, units and price links (the live model's price conversions); the bundled
+            dataset's when omitted.
 
     Raises:
         ValueError: if ``path`` is the protected input file.
@@ -54,40 +98,77 @@ def write_results_workbook(
     with atomic_path(path, protect) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"title": "costmodel results", "author": "costmodel"})
-        _Writer(wb, results, inputs, provenance, scenarios).write()
+        if static is None:
+            from costmodel.dataset import load_default
+
+            static = load_default().static
+        _Writer(wb, results, inputs, provenance, scenarios, static).write()
         wb.close()
     return path
 
 
 class _Writer:
-    def __init__(self, wb, results: Results, inputs: pd.DataFrame, provenance: dict[str, str], scenarios: pd.DataFrame | None):
-        self.wb, self.r, self.inputs, self.prov, self.scen = wb, results, inputs, provenance, scenarios
+    def __init__(self, wb, results: Results, inputs: pd.DataFrame, provenance: dict[str, str], scenarios: pd.DataFrame | None,
+                 static: StaticData):
+        self.wb, self.r, self.inputs, self.prov, self.scen, self.static = wb, results, inputs, provenance, scenarios, static
         self.head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
         self.usd = wb.add_format({"num_format": "0.000"})
         self.cny = wb.add_format({"num_format": "0.0000"})
         self.num = wb.add_format({"num_format": "0.0####"})
         self.pct = wb.add_format({"num_format": "0.0"})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.units = {str(p): str(u) for p, u in zip(inputs["parameter"], inputs["unit"], strict=True) if u and u != "choice"}
+        self.input_formats = {
+            "head": self.head, "text": wb.add_format({"font_color": "#595959"}),
+            "input": wb.add_format({"num_format": "0.0####", "font_color": "#0000FF", "bg_color": "#FFF2CC"}),
+            "choice": wb.add_format({"font_color": "#0000FF", "bg_color": "#F2F2F2"}),
+        }
+        self.calc_formats = {
+            "head": self.head, "title": self.title, "text": wb.add_format({"italic": True, "font_color": "#595959"}),
+            "lookup": wb.add_format({"num_format": "0.0####", "font_color": "#00803C"}),
+            "derived": wb.add_format({"num_format": "0.0####"}),
+            "component": wb.add_format({"num_format": "0.0####", "bold": True}),
+            "total": wb.add_format({"num_format": "0.000", "bold": True, "top": 1}),
+        }
 
     def write(self) -> None:
+        taken = {"summary", "components", "charts", "bom", "fx", "masses", "metrics", "inputs", "scenarios", "provenance",
+                 "over the years", "guide", "comparison"}
+        self.live: LiveModel = build_live_model(self.r, self.inputs, self.static, self.units, taken)
+        guide = self.wb.add_worksheet("Guide")
         summary = self.wb.add_worksheet("Summary")
+        comparison = self.wb.add_worksheet("Comparison")
         components = self.wb.add_worksheet("Components")
         charts = self.wb.add_worksheet("Charts")
         bom = self.wb.add_worksheet("BOM")
+        years = self.wb.add_worksheet("Over the years") if self.r.fx["year"].nunique() > 1 else None
+        calc = {design: self.wb.add_worksheet(name) for design, name in self.live.names.items()}
         fx = self.wb.add_worksheet("FX")
+        masses, metrics, inputs = (self.wb.add_worksheet(n) for n in ("Masses", "Metrics", "Inputs"))
+        self.at = write_inputs_sheet(inputs, self.inputs, self.static, self.units, self.input_formats)
+        for ws in (summary, comparison, components, charts, bom, fx, *calc.values()):
+            fast_formulas(ws)
+        for design, ws in calc.items():
+            write_calc_sheet(ws, self.live, design, self.at, self.calc_formats)
         self._fx(fx)
         self._bom(bom)
         self._components(components)
         self._summary(summary)
+        self._comparison(comparison)
         self._charts(charts)
-        if self.r.fx["year"].nunique() > 1:
-            self._years(self.wb.add_worksheet("Over the years"))
-        self._frame("Masses", self.r.masses)
-        self._frame("Metrics", self.r.metrics)
-        self._frame("Inputs", self._inputs_frame())
+        self._guide(guide)
+        if years is not None:
+            fast_formulas(years)
+            self._years(years)
+        self._linked(masses, self.r.masses, "part")
+        self._linked(metrics, self.r.metrics, "metric")
         if self.scen is not None:
             self._frame("Scenarios", self.scen)
         self._frame("Provenance", pd.DataFrame(list(self.prov.items()), columns=["key", "value"]))
+        for ws in self.wb.worksheets():
+            if ws.get_name() not in ("Guide", "Charts", "Comparison", "Over the years"):
+                print_layout(ws, header_rows=FIRST_ROW if ws.get_name() in self.live.names.values() else 1,
+                             repeat_columns=2 if ws.get_name() in self.live.names.values() else 0)
 
     # -- sheets ------------------------------------------------------------------------------------
 
@@ -103,7 +184,7 @@ class _Writer:
         for i, r in enumerate(self.r.fx.drop_duplicates(["scenario", "year"]).itertuples(), start=1):
             ws.write_string(i, 0, str(r.scenario))
             ws.write_number(i, 1, int(r.year))
-            ws.write_number(i, 2, float(r.cny_per_usd))
+            ws.write_formula(i, 2, "=" + self.at.lookup(_key(r.scenario, r.year), "fx.cny_per_usd"), None, float(r.cny_per_usd))
             ws.write_string(i, 3, _key(r.scenario, r.year))
 
     def _bom(self, ws) -> None:
@@ -121,16 +202,18 @@ class _Writer:
             ws.write_number(i, 2, int(r.year))
             ws.write_string(i, 3, str(r.component))
             ws.write_string(i, 4, str(r.item))
-            ws.write_number(i, 5, float(r.quantity), self.num)
+            _, refs = self.live.refs[(str(r.scenario), str(r.design), int(r.year))]
+            qty, price, yld = refs.bom[str(r.component)]
+            at = (str(r.scenario), str(r.design), int(r.year))
+            ws.write_formula(i, 5, "=" + self.live.cell(*at, qty), self.num, float(r.quantity))
             ws.write_string(i, 6, str(r.quantity_unit))
-            ws.write_number(i, 7, float(r.price_usd), self.num)
-            ws.write_number(i, 8, float(r.yld), self.num)
+            ws.write_formula(i, 7, "=" + self.live.cell(*at, price), self.num, float(r.price_usd))
+            ws.write_formula(i, 8, "=" + self.live.cell(*at, yld), self.num, float(r.yld))
             ws.write_formula(i, 9, f"=F{row}*H{row}", self.usd, float(r.usd_per_kwh))
             ws.write_string(i, 10, _key(r.scenario, r.design, r.year, r.component))
             quoted = snap.get(_key(r.scenario, r.year, f"price.{r.item}"))
             if quoted is not None:
-                ws.write_formula(i, 11, f'=INDEX(Inputs!$D:$D,MATCH("{_key(r.scenario, r.year, f"price.{r.item}")}",Inputs!$F:$F,0))',
-                                 self.num, quoted[0])
+                ws.write_formula(i, 11, "=" + self.at.lookup(_key(r.scenario, r.year), f"price.{r.item}"), self.num, quoted[0])
                 ws.write_string(i, 12, quoted[1])
 
     def _components(self, ws) -> None:
@@ -149,7 +232,9 @@ class _Writer:
             if key in bom_keys:
                 ws.write_formula(i, 5, f"=INDEX(BOM!$J:$J,MATCH(H{row},BOM!$K:$K,0))", self.usd, float(bom_keys[key]))
             else:
-                ws.write_number(i, 5, float(u.value), self.usd)
+                _, refs = self.live.refs[(str(u.scenario), str(u.design), int(u.year))]
+                ref = self.live.cell(str(u.scenario), str(u.design), int(u.year), refs.components[str(u.component)])
+                ws.write_formula(i, 5, "=" + ref, self.usd, float(u.value))
             usd_value = float(bom_keys.get(key, u.value))
             fx = rates[(u.scenario, u.year)]
             ws.write_formula(i, 6, f'=F{row}*INDEX(FX!$C:$C,MATCH(A{row}&"|"&C{row},FX!$D:$D,0))/1000', self.cny,
@@ -184,8 +269,10 @@ class _Writer:
             ws.write_formula(i, 3, f"=SUMIFS(Components!$F:$F,{mine})", self.usd, float(total))
             cny_cached = float(cny_totals[(sc, d, y)])
             ws.write_formula(i, 4, f"=SUMIFS(Components!$G:$G,{mine})", self.cny, cny_cached)
-            ws.write_number(i, 5, float(met[(sc, d, y, "wh_per_kg")]), self.pct)
-            ws.write_number(i, 6, float(met[(sc, d, y, "wh_per_l")]), self.pct)
+            _, refs = self.live.refs[(str(sc), str(d), int(y))]
+            for j, m in ((5, "wh_per_kg"), (6, "wh_per_l")):
+                ws.write_formula(i, j, "=" + self.live.cell(str(sc), str(d), int(y), refs.metrics[m]), self.pct,
+                                 float(met[(sc, d, y, m)]))
             ref_total = float(totals.get((sc, ref, y), float("nan")))
             if ref_total == ref_total:
                 theirs = crit.format(r=row, d=f'"{ref}"')
@@ -196,20 +283,24 @@ class _Writer:
         self.n_summary = len(totals)
 
     def _charts(self, ws) -> None:
-        ws.write_string(0, 0, "Cost by category (USD/kWh): SUMIFS over Components; charts below", self.title)
+        ws.write_string(0, 0, "Cost by category (USD/kWh): SUMIFS over Components; one axis scale for every scenario", self.title)
         usd = self._totals()
+        top = self._axis_max()
+        breaks: list[int] = []
         row = 2
         for sc in dict.fromkeys(usd["scenario"]):
             part = usd[usd["scenario"] == sc]
             year = int(part["year"].iloc[0])
             part = part[part["year"] == year]
             designs = list(dict.fromkeys(part["design"]))
+            breaks.append(row)
             ws.write_string(row, 0, f"scenario {sc}, {year}", self.head)
             for j, d in enumerate(designs, start=1):
                 ws.write_string(row, j, d, self.head)
             for k, cat in enumerate(CATEGORIES, start=1):
                 r = row + k
                 ws.write_string(r, 0, cat)
+                ws.write_comment(r, 0, CATEGORY_LABELS.get(cat, cat))
                 for j, d in enumerate(designs, start=1):
                     col = chr(ord("A") + j)
                     cached = float(part[(part["design"] == d) & (part["category"] == cat)]["value"].sum())
@@ -219,19 +310,72 @@ class _Writer:
             chart = self.wb.add_chart({"type": "column", "subtype": "stacked"})
             for k, cat in enumerate(CATEGORIES, start=1):
                 chart.add_series({
-                    "name": ["Charts", row + k, 0],
+                    "name": CATEGORY_LABELS.get(cat, cat),
                     "categories": ["Charts", row, 1, row, len(designs)],
                     "values": ["Charts", row + k, 1, row + k, len(designs)],
                     "fill": {"color": CHART_COLOURS.get(cat, "#999999")},
                 })
             chart.set_title({"name": f"Cell cost by category, scenario {sc} ({year})"})
-            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0, "max": top})
             chart.set_x_axis({"name": "design"})
             chart.set_size({"width": 640, "height": 360})
-            ws.insert_chart(row, len(designs) + 2, chart)
+            ws.insert_chart(row, len(designs) + 2, chart, {"object_position": 3})
             row += max(len(CATEGORIES) + 3, 20)
         ws.set_column(0, 0, 26)
         ws.set_column(1, 8, 12)
+        print_layout(ws, header_rows=0, breaks=breaks)
+
+    def _axis_max(self) -> float:
+        """One value-axis maximum (USD/kWh) for every chart: the largest total, rounded up to a round step."""
+        totals = self._totals().groupby(["scenario", "design", "year"])["value"].sum()
+        top = float(totals.max()) if len(totals) else 1.0
+        step = 10.0 ** math.floor(math.log10(max(top, 1e-9)))
+        step = step / 2 if top / step < 3 else step
+        return math.ceil(top * 1.05 / step) * step
+
+    def _comparison(self, ws) -> None:
+        """Scenarios down, designs across (USD/kWh, SUMIFS over Summary), per year; a clustered bar chart on one scale."""
+        usd = self._totals()
+        totals = usd.groupby(["scenario", "design", "year"], sort=False)["value"].sum()
+        scenarios = list(dict.fromkeys(usd["scenario"]))
+        designs = list(dict.fromkeys(usd["design"]))
+        years = sorted({int(y) for y in usd["year"]})
+        top = self._axis_max()
+        ws.write_string(0, 0, "Cell cost by scenario and design, USD/kWh (SUMIFS over Summary); one axis scale", self.title)
+        row, breaks = 2, []
+        for year in years:
+            breaks.append(row)
+            ws.write_string(row, 0, f"scenario \\ design, {year}", self.head)
+            for j, d in enumerate(designs, start=1):
+                ws.write_string(row, j, d, self.head)
+            for i, sc in enumerate(scenarios, start=1):
+                r = row + i
+                ws.write_string(r, 0, sc)
+                for j, d in enumerate(designs, start=1):
+                    col = chr(ord("A") + j)
+                    formula = (f'=SUMIFS(Summary!$D:$D,Summary!$A:$A,$A{r + 1},Summary!$B:$B,{col}${row + 1},'
+                               f'Summary!$C:$C,{year})')
+                    ws.write_formula(r, j, formula, self.usd, float(totals.get((sc, d, year), 0.0)))
+            chart = self.wb.add_chart({"type": "column"})
+            for j in range(1, len(designs) + 1):
+                chart.add_series({"name": ["Comparison", row, j], "categories": ["Comparison", row + 1, 0, row + len(scenarios), 0],
+                                  "values": ["Comparison", row + 1, j, row + len(scenarios), j], "gap": 80})
+            chart.set_title({"name": f"Cell cost by scenario and design, {year}"})
+            chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0, "max": top})
+            chart.set_x_axis({"name": "scenario", "num_font": {"rotation": -30}})
+            chart.set_size({"width": 760, "height": 380})
+            ws.insert_chart(row + len(scenarios) + 2, 0, chart, {"object_position": 3})
+            row += len(scenarios) + 24
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, len(designs), 12)
+        print_layout(ws, header_rows=0, breaks=breaks)
+
+    def _guide(self, ws) -> None:
+        ws.set_column(0, 0, 125)
+        for i, line in enumerate(GUIDE):
+            ws.write_string(i, 0, line, self.title if i == 0 else None)
+        ws.write_string(len(GUIDE) + 1, 0, f"Reference design: {self.r.reference}. Written by {self.prov.get('tool', 'costmodel')}.")
+        print_layout(ws, header_rows=0, landscape=False)
 
     def _years(self, ws) -> None:
         """Cost per year of every scenario and design (SUMIFS over Summary) and a line chart of it."""
@@ -253,23 +397,33 @@ class _Writer:
             chart.add_series({"name": ["Over the years", 0, j], "categories": ["Over the years", 1, 0, len(years), 0],
                               "values": ["Over the years", 1, j, len(years), j], "marker": {"type": "circle"}})
         chart.set_title({"name": "Cell cost over the years, per design and scenario"})
-        chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"name": "USD/kWh", "major_gridlines": {"visible": True}, "min": 0})
         chart.set_x_axis({"name": "year"})
         chart.set_size({"width": 760, "height": 420})
-        ws.insert_chart(len(years) + 3, 0, chart)
+        ws.insert_chart(len(years) + 3, 0, chart, {"object_position": 3})
+        print_layout(ws, header_rows=1, breaks=[len(years) + 3])
         ws.set_column(0, len(series), 16)
         ws.freeze_panes(1, 1)
+
+    def _linked(self, ws, frame: pd.DataFrame, kind: str) -> None:
+        """Masses or metrics: the value column refers to the design's Calc sheet (engine numbers cached)."""
+        fast_formulas(ws)
+        cols = ["scenario", "design", "year", kind, "value", "unit"]
+        self._header(ws, cols, {3: 24})
+        for i, (sc, d, y, name, value, unit) in enumerate(zip(*(frame[c].tolist() for c in cols), strict=True), start=1):
+            ws.write_string(i, 0, str(sc))
+            ws.write_string(i, 1, str(d))
+            ws.write_number(i, 2, int(y))
+            ws.write_string(i, 3, str(name))
+            _, refs = self.live.refs[(str(sc), str(d), int(y))]
+            x = (refs.masses if kind == "part" else refs.metrics)[str(name)]
+            ws.write_formula(i, 4, "=" + self.live.cell(str(sc), str(d), int(y), x), self.num, float(value))
+            ws.write_string(i, 5, str(unit))
 
     def _snapshot_index(self) -> dict[str, tuple[float, str]]:
         frame = self.inputs
         return {_key(r.scenario, r.year, r.parameter): (float(r.value), str(r.unit)) for r in frame.itertuples()
                 if isinstance(r.value, (int, float)) and r.parameter.startswith("price.")}
-
-    def _inputs_frame(self) -> pd.DataFrame:
-        frame = self.inputs.copy()
-        frame = frame.reindex(columns=["scenario", "year", "parameter", "value", "unit"])
-        frame["key"] = [_key(r.scenario, r.year, r.parameter) for r in frame.itertuples()]
-        return frame
 
     def _frame(self, name: str, frame: pd.DataFrame) -> None:
         write_frame(self.wb.add_worksheet(name), frame, self.head, self.num)

@@ -33,6 +33,7 @@ from costmodel.io.layout import (
     SCENARIOS_SHEET,
     column_letter,
 )
+from costmodel.io.print_layout import print_layout
 from costmodel.optimize.data import ALL_DESIGNS, FIRST_YEAR, LAST_YEAR, SETTINGS, read_default_tables
 from costmodel.units import QUANTITIES
 from costmodel.validation import parse_number
@@ -72,7 +73,16 @@ GUIDE = [
     "   Run it:           costmodel run this.xlsx --scenario base --scenario lithium_crash --out results.xlsx",
     "   Results go to a new workbook; this file is never written.",
     "",
-    "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns.",
+    "Hover over a parameter name to see what it means and its unit. Hidden sheet 'Lists' feeds the dropdowns from the",
+    "tables themselves (Items, Materials, the Designs header): a row or design column you add can be picked at once.",
+    "",
+    "Colours: white cells are inputs you edit; grey italic cells are derived (formulas: do not type over them).",
+    "Derived: Plant ref_area_m2_per_kwh, ref_cells_per_kwh and ref_ah_per_kwh are the reference design's cell, computed",
+    "on the Derived sheet from the Designs, Materials and Items sheets (and by costmodel when a file was saved without",
+    "calculating). The Derived sheet also shows the optimizer's expansion_musd_per_gwh (reference capex / FX x the",
+    "design's conversion ratio): update Optimizer settings when it changes.",
+    "A price outside its low/high range is accepted with a warning, and the range widens to include it.",
+    "Printing: every sheet prints landscape, one page wide, with its header row repeated.",
 ]
 
 
@@ -238,7 +248,36 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
     from costmodel.io.supply_sheets import write_supply_sheets
 
     write_supply_sheets(wb, ds, header, lists)
+    _derived_cells(wb, ds, header, bold, optimizer)
     _lists_sheet(wb, lists)
+    for ws in wb.worksheets():
+        name = ws.get_name()
+        if name == GUIDE_SHEET:
+            print_layout(ws, header_rows=0, landscape=False)
+        elif name != LISTS_SHEET:
+            print_layout(ws, header_rows=1, repeat_columns=len(DESIGN_FIXED_COLUMNS) if name == DESIGNS_SHEET else 0)
+
+
+def _derived_cells(wb, ds: Dataset, header, title, optimizer: Mapping[str, pd.DataFrame]) -> None:
+    """The Derived sheet, and its figures as formulas in Plant (reference cell) and Optimizer settings (expansion cost),
+    shaded grey: derived, not typed."""
+    from costmodel.io.derived_sheet import write_derived_sheet
+
+    derived_fmt = wb.add_format({"bg_color": "#E7E6E6", "italic": True, "num_format": "#,##0.0####"})
+    out = write_derived_sheet(wb, ds, {"head": header, "title": title, "derived": derived_fmt})
+    plant = wb.get_worksheet_by_name(next(spec.sheet for spec in LONG_SHEETS if spec.table == "globals"))
+    for i, name in enumerate(_globals_frame(ds)["name"], start=1):
+        if name in out.cells:
+            plant.write_formula(i, 1, out.cells[name][0], derived_fmt, out.cells[name][1])
+            plant.write_comment(i, 1, "Derived: a formula over the Derived sheet (the reference design's cell); do not type")
+    settings = next(spec for spec in OPTIMIZER_SHEETS if spec.table == "settings")
+    ws = wb.get_worksheet_by_name(settings.sheet)
+    names = list(optimizer["settings"]["name"])
+    if ws is not None and "expansion_musd_per_gwh" in names:  # typed (the optimizer reads numbers): the Derived sheet computes it
+        i = names.index("expansion_musd_per_gwh") + 1
+        ws.write_comment(i, list(settings.columns).index("value"), f"Derived sheet: {out.cells['expansion_musd_per_gwh'][1]:.2f} "
+                         "= reference capex / FX x the design's conversion ratio (update this cell when they change)",
+                         {"x_scale": 2})
 
 
 def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], header, lists: dict[str, tuple[str, ...]]) -> None:
@@ -246,7 +285,7 @@ def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], heade
     routes = tables["routes"]
     families = tuple(dict.fromkeys(f for f in routes["family"] if f)) if "family" in routes.columns else ()
     choices: dict[str, tuple[tuple[str, ...], bool]] = {  # column → (values, a warning only: other values are allowed)
-        "design": ((*ds.design_names, ALL_DESIGNS), False), "family": (families, True), "item": (lists["items"], False),
+        "design": ((ALL_DESIGNS, *ds.design_names), False), "family": (families, True), "item": (lists["items"], False),
         "unit": (PRICE_UNITS, False), "status": (STATUSES, False), "settings.name": (SETTINGS, True),
         "settings.unit": ((), False),
     }
@@ -310,24 +349,74 @@ def _lists(ds: Dataset) -> dict[str, tuple[str, ...]]:
     for role in ("cathode", "anode"):
         out[f"materials:{role}"] = tuple(dict.fromkeys(ds.materials.loc[ds.materials["role"] == role, "material"]))
     out["designs"] = ds.design_names
+    out["designs*"] = (ALL_DESIGNS, *ds.design_names)
+    _SIZES.update(items=len(items), materials=len(ds.materials), designs=len(ds.design_names))
     return out
 
 
+LIST_ROOM = 300
+"""Rows (or design columns) beyond the written data that the dropdowns' ranges cover, so new rows can be picked."""
+
+
+def _table_source(key: str, ds_sizes: Mapping[str, int]) -> tuple[str, str] | None:
+    """How a table-fed list is built: ("range", a range over the table column) or ("formula", a Lists-sheet formula with
+    ``{k}`` for the 1-based position and ``{cell}`` for the range from the list's first row to this one); None when the
+    list is not fed by a table."""
+    n_items, n_mat = ds_sizes["items"] + LIST_ROOM, ds_sizes["materials"] + LIST_ROOM
+    last_design = column_letter(len(DESIGN_FIXED_COLUMNS) + ds_sizes["designs"] + 40)
+    first_design = column_letter(len(DESIGN_FIXED_COLUMNS))
+    if key == "items":
+        return "range", f"=Items!$A$2:$A${n_items}"
+    if key == "designs":
+        return "range", f"={DESIGNS_SHEET}!${first_design}$1:${last_design}$1"
+    if key == "designs*":
+        return "formula", (f'=IF({{k}}=1,"{ALL_DESIGNS}",INDEX({DESIGNS_SHEET}!${first_design}$1:${last_design}$1,1,{{k}}-1)&"")')
+    if key.startswith("items:"):
+        cat = key.split(":", 1)[1]
+        return "formula", (f'=IFERROR(INDEX(Items!$A$1:$A${n_items},SMALL(IF(Items!$C$2:$C${n_items}="{cat}",'
+                           f'ROW(Items!$C$2:$C${n_items})),{{k}})),"")')
+    if key.startswith("materials:"):
+        role = key.split(":", 1)[1]
+        return "formula", (f'=IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
+                           f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{{k}})),"")')
+    return None
+
+
 def _list_ref(name: str, lists: dict[str, tuple[str, ...]], values) -> object:
-    """A dropdown source: a literal list when short, else a range on the Lists sheet."""
+    """A dropdown source: a range over the table the values come from (items, materials, designs: a row added to the
+    table can be picked), else a literal list when short, else a range on the Lists sheet."""
     values = tuple(values)
-    if sum(len(v) + 1 for v in values) < 250:
-        return list(values)
     keys = list(lists)
-    key = next((k for k in keys if lists[k] == values), "items")
+    key = next((k for k in keys if lists[k] == values), None)
+    source = _table_source(key, _SIZES) if key is not None else None
+    if source is not None and source[0] == "range":
+        return source[1]
+    if source is None and sum(len(v) + 1 for v in values) < 250:
+        return list(values)
+    key = key or "items"
     col = column_letter(keys.index(key))
-    return f"={LISTS_SHEET}!${col}$2:${col}${len(lists[key]) + 1}"
+    return f"={LISTS_SHEET}!${col}$2:${col}${len(lists[key]) + 1 + (LIST_ROOM // 10 if source else 0)}"
+
+
+_SIZES: dict[str, int] = {"items": 0, "materials": 0, "designs": 0}
+"""Row counts of the tables feeding the dropdowns (set by ``_lists`` for the workbook being written)."""
 
 
 def _lists_sheet(wb, lists: dict[str, tuple[str, ...]]) -> None:
+    """The hidden Lists sheet: lists fed by a table are formulas over that table (they grow with it); others are text."""
     ws = wb.add_worksheet(LISTS_SHEET)
     for j, (name, values) in enumerate(lists.items()):
         ws.write_string(0, j, name)
+        source = _table_source(name, _SIZES)
+        if source is not None and source[0] == "formula":
+            for k in range(1, len(values) + 1 + LIST_ROOM // 10):
+                cached = values[k - 1] if k <= len(values) else ""
+                formula = source[1].replace("{k}", str(k))
+                if "SMALL(IF(" in formula:
+                    ws.write_array_formula(k, j, k, j, "{" + formula + "}", None, cached)
+                else:
+                    ws.write_formula(k, j, formula, None, cached)
+            continue
         for i, v in enumerate(values, start=1):
             ws.write_string(i, j, v)
     ws.hide()
@@ -359,7 +448,8 @@ def _table(wb, ws, name: str, columns: list[str], frame: pd.DataFrame, header, f
             _write_cell(ws, i, j, value, column_fmt[j])
     widths = {"source": 70, "description": 60, "change": 40}
     for j, col in enumerate(columns):
-        ws.set_column(j, j, widths.get(col, max(12, len(col) + 2)))
+        longest = max((len(str(v)) for v in frame[col] if v is not None and v == v), default=0) if n else 0
+        ws.set_column(j, j, widths.get(col, min(40, max(12, len(col) + 2, longest + 2))))  # names fit their column
     ws.freeze_panes(1, 0)
 
 
@@ -393,7 +483,7 @@ def _designs_sheet(wb, ds: Dataset, header, lists: dict[str, tuple[str, ...]]) -
                                {"validate": "decimal", "criteria": "between", "minimum": spec.lower, "maximum": spec.upper,
                                 "error_message": f"{spec.name}: between {spec.lower:g} and {spec.upper:g} {spec.unit}"})
         r += 1
-    ws.set_column(0, 0, 28)
+    ws.set_column(0, 0, max(len(spec.name) for spec in scope_specs("design")) + 2)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 50)
     ws.set_column(3, 3 + len(designs), 22)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from costmodel.dataset import Dataset, Locator, validate_tables
+from costmodel.dataset import DERIVED_GLOBALS, DERIVED_MARK, Dataset, Locator, validate_tables
 from costmodel.history.table import COLUMNS as HISTORY_COLUMNS
 from costmodel.io.layout import (
     DESIGN_FIXED_COLUMNS,
@@ -148,7 +148,9 @@ class _Sheets:
                         for j, v in enumerate(row):
                             if isinstance(v, str) and v.startswith("="):
                                 have = cached[i][j] if i < len(cached) and j < len(cached[i]) else None
-                                if have is None:
+                                if have is None and _derived_global(ws.title, cached, i, j):
+                                    cached[i] = (*cached[i][:j], DERIVED_MARK, *cached[i][j + 1:])  # computed when validated
+                                elif have is None:
                                     self.problems.append(Problem(
                                         f"{ws.title}!{column_letter(j)}{i + 1}",
                                         f"formula {v} has no cached value: the file was saved by a program that does not "
@@ -162,6 +164,17 @@ class _Sheets:
             raise InputError([_cannot_read(path, exc)], str(path)) from None
 
 
+def _derived_global(sheet: str, rows: list[tuple], i: int, j: int) -> bool:
+    """Is cell (i, j) the value of a derived global on the Plant sheet (``dataset.DERIVED_GLOBALS``)?"""
+    if sheet != PLANT_SHEET or not rows or i == 0 or i >= len(rows):
+        return False
+    head = [str(h).strip() if h is not None else "" for h in rows[0]]
+    if "name" not in head or "value" not in head or j != head.index("value"):
+        return False
+    return str(rows[i][head.index("name")]).strip() in DERIVED_GLOBALS
+
+
+PLANT_SHEET = next(spec.sheet for spec in LONG_SHEETS if spec.table == "globals")
 FAST_SHEETS = frozenset({HISTORY_SHEET})
 """Long sheets whose cell values are read with calamine (Rust; 100,000 rows in about 0.6 s, 20x openpyxl), after the
 same safe open and raw XML scan as every sheet. The formula check still reads their formulas with openpyxl."""
