@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from costmodel.cli import payloads
+import costmodel.cli.payloads as payloads
 from costmodel.cli.common import EXIT_BAD_INPUT, check_output, fail, json_text, load_model, stdout_console
 
 WorkbookArg = Annotated[

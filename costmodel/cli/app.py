@@ -14,7 +14,11 @@ import sys
 
 import typer
 
-from costmodel.cli import analysis, history, optimize, run, supply
+import costmodel.cli.analysis as analysis
+import costmodel.cli.history as history
+import costmodel.cli.optimize as optimize
+import costmodel.cli.run as run
+import costmodel.cli.supply as supply
 from costmodel.cli.common import EXIT_BAD_INPUT, App
 
 app = App(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from costmodel.cli import payloads
+import costmodel.cli.payloads as payloads
 from costmodel.cli.common import App, available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 WorkbookArg = Annotated[

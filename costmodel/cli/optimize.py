@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
             futures = fare(model, data, result, evaluate_path, seed)
         frames = sheet_frames(result)
         if as_json:
-            from costmodel.cli import payloads
+            import costmodel.cli.payloads as payloads
 
             typer.echo(json_text(payloads.optimize(result, model.dataset.source, solver, futures)))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from costmodel.cli import payloads
+import costmodel.cli.payloads as payloads
 from costmodel.cli.common import available_scenarios, fail, json_text, stdout_console
 
 

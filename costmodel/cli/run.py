@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costmodel.cli import payloads
+import costmodel.cli.payloads as payloads
 from costmodel.cli.common import available_scenarios, check_output, fail, json_text, load_model, stdout_console
 
 if TYPE_CHECKING:

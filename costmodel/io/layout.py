@@ -8,12 +8,16 @@ The path optimizer's six tables are optional long sheets with the columns of the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import pandas as pd
 
 from costmodel.history.table import COLUMNS as HISTORY_COLUMNS
 from costmodel.history.table import REQUIRED as HISTORY_REQUIRED
 from costmodel.optimize.data import COLUMNS as OPTIMIZER_COLUMNS
 from costmodel.optimize.data import REQUIRED as OPTIMIZER_REQUIRED
+from costmodel.validation import Problem
 
 
 @dataclass(frozen=True)
@@ -69,3 +73,27 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def norm_header(header: object) -> str:
+    """A header cell as a column name: stripped, lower case, spaces as underscores."""
+    return str(header).strip().lower().replace(" ", "_") if header is not None else ""
+
+
+def long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems: list[Problem]) -> tuple[pd.DataFrame, dict]:
+    """DataFrame of a long sheet indexed by Excel row number, and column → letter map."""
+    if not rows:
+        problems.append(Problem(f"{sheet}!A1", "the sheet is empty: a header row is needed"))
+        return pd.DataFrame(columns=list(columns)), {}
+    headers = [norm_header(h) for h in rows[0]]
+    letters: dict[str, str] = {}
+    for j, h in enumerate(headers):
+        if h in columns and h not in letters:
+            letters[h] = column_letter(j)
+    wanted = [c for c in columns if c in letters]
+    index = {c: headers.index(c) for c in wanted}
+    records, labels = [], []
+    for i, row in enumerate(rows[1:], start=2):
+        records.append({c: (row[index[c]] if index[c] < len(row) else None) for c in wanted})
+        labels.append(i)
+    return pd.DataFrame(records, index=labels, columns=wanted), letters

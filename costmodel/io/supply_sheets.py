@@ -1,21 +1,16 @@
-"""The supply sheets of the base workbook (Segments, Capacity, Reported production): writing and reading.
+"""The supply sheets of the base workbook (Segments, Capacity, Reported production): their header notes and dropdowns.
 
 Each is a long Excel table with the columns of its ``supply_*.csv`` file, a comment on every header (meaning and
-unit), dropdowns for names, properties, units and statuses, and numbers written as numbers. The reader
-(``costmodel.io.workbook``) takes them as text tables; a workbook without one of them uses the bundled table.
+unit), dropdowns for names, properties, units and statuses, and numbers written as numbers (``io.template`` writes
+them). The reader (``costmodel.io.workbook``) takes them as text tables; a workbook without one uses the bundled table.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-
-import pandas as pd
 
 from costmodel.dataset import STATUSES, Dataset
 from costmodel.supply.data import (
     ALL_MATERIALS,
     CAPACITY_PROPERTIES,
-    COLUMNS,
     SEGMENT_PROPERTIES,
     SHEETS,
     STAGES,
@@ -77,23 +72,11 @@ def _choices(table: str, column: str, ds: Dataset) -> tuple[tuple[str, ...], boo
     return (), False
 
 
-def write_supply_sheets(wb, ds: Dataset, header, lists: dict[str, tuple[str, ...]],
-                        tables: Mapping[str, pd.DataFrame] | None = None) -> None:
-    """Add the three supply sheets to an xlsxwriter workbook (the bundled tables when ``tables`` is None); their
-    dropdown lists are added to ``lists`` (the hidden Lists sheet is written afterwards)."""
-    from costmodel.io.template import YEAR_FORMAT, _as_number, _dropdown, _table
+def supply_sheet_notes(table: str, column: str) -> str:
+    """The header comment of a supply sheet's column (meaning and unit)."""
+    return _note(table, column)
 
-    tables = read_default_tables() if tables is None else tables
-    for sheet, table in SHEETS:
-        columns = list(COLUMNS[table])
-        frame = tables[table].reindex(columns=columns).copy()
-        for col in ("period", "value"):
-            frame[col] = frame[col].map(lambda v: _as_number(v) if str(v).strip() else None)
-        ws = wb.add_worksheet(sheet)
-        _table(wb, ws, sheet, columns, frame, header, {"period": YEAR_FORMAT})
-        for j, col in enumerate(columns):
-            ws.write_comment(0, j, _note(table, col), {"x_scale": 2.5, "y_scale": 2})
-            values, warn = _choices(table, col, ds)
-            if values:
-                lists.setdefault(f"{table}.{col}", values)  # long lists go to the Lists sheet, written after this
-                _dropdown(ws, j, len(frame), col, lists, values, warn)
+
+def supply_sheet_choices(table: str, column: str, ds: Dataset) -> tuple[tuple[str, ...], bool]:
+    """Dropdown values of a supply sheet's column and whether other values are allowed (a warning only)."""
+    return _choices(table, column, ds)

@@ -245,9 +245,7 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
     ws.write_comment(0, 1, "PATH=VALUE, PATH=+20%, PATH=-15% or PATH=x1.5; e.g. price.li2co3=60000", {"x_scale": 2})
     ws.write_comment(0, 2, "Blank = every year; or 2026; or 2026, 2027; or 2026-2028")
     _optimizer_sheets(wb, ds, optimizer, header, lists)
-    from costmodel.io.supply_sheets import write_supply_sheets
-
-    write_supply_sheets(wb, ds, header, lists)
+    _supply_sheets(wb, ds, header, lists)
     _derived_cells(wb, ds, header, bold, optimizer)
     _lists_sheet(wb, lists)
     for ws in wb.worksheets():
@@ -256,6 +254,30 @@ def _write_all(wb, ds: Dataset, scenarios: pd.DataFrame | None, optimizer: Mappi
             print_layout(ws, header_rows=0, landscape=False)
         elif name != LISTS_SHEET:
             print_layout(ws, header_rows=1, repeat_columns=len(DESIGN_FIXED_COLUMNS) if name == DESIGNS_SHEET else 0)
+
+
+def _supply_sheets(wb, ds: Dataset, header, lists: dict[str, tuple[str, ...]]) -> None:
+    """The three supply sheets (Segments, Capacity, Reported production) from the bundled tables: numbers as numbers,
+    a note on every header, dropdowns (long lists go to the Lists sheet, written after this)."""
+    from costmodel.io.supply_sheets import supply_sheet_choices, supply_sheet_notes
+    from costmodel.supply.data import COLUMNS as SUPPLY_COLUMNS
+    from costmodel.supply.data import SHEETS as SUPPLY_SHEETS
+    from costmodel.supply.data import read_default_tables as supply_tables
+
+    tables = supply_tables()
+    for sheet, table in SUPPLY_SHEETS:
+        columns = list(SUPPLY_COLUMNS[table])
+        frame = tables[table].reindex(columns=columns).copy()
+        for col in ("period", "value"):
+            frame[col] = frame[col].map(lambda v: _as_number(v) if str(v).strip() else None)
+        ws = wb.add_worksheet(sheet)
+        _table(wb, ws, sheet, columns, frame, header, {"period": YEAR_FORMAT})
+        for j, col in enumerate(columns):
+            ws.write_comment(0, j, supply_sheet_notes(table, col), {"x_scale": 2.5, "y_scale": 2})
+            values, warn = supply_sheet_choices(table, col, ds)
+            if values:
+                lists.setdefault(f"{table}.{col}", values)
+                _dropdown(ws, j, len(frame), col, lists, values, warn)
 
 
 def _derived_cells(wb, ds: Dataset, header, title, optimizer: Mapping[str, pd.DataFrame]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,6 +35,8 @@ from costmodel.io.layout import (
     SCENARIO_COLUMNS,
     SCENARIOS_SHEET,
     column_letter,
+    long_frame,
+    norm_header,
 )
 from costmodel.io.safe_open import assert_defusedxml, check_workbook_file
 from costmodel.io.supply_sheets import SHEET_NAMES as SUPPLY_SHEETS
@@ -79,10 +81,6 @@ class WorkbookInput:
         if self.optimizer_tables is None:
             return None
         return from_tables(self.optimizer_tables, design, str(self.path), locate=self.locate, dataset=self.dataset)
-
-
-def _norm(header: object) -> str:
-    return str(header).strip().lower().replace(" ", "_") if header is not None else ""
 
 
 TABLE_SHEETS = frozenset({spec.sheet for spec in LONG_SHEETS} | {spec.sheet for spec in OPTIMIZER_SHEETS}
@@ -210,25 +208,6 @@ def _ambiguous_text(values: dict[str, list[tuple]]) -> list[Problem]:
     return found
 
 
-def _long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems: list[Problem]) -> tuple[pd.DataFrame, dict]:
-    """DataFrame of a long sheet indexed by Excel row number, and column → letter map."""
-    if not rows:
-        problems.append(Problem(f"{sheet}!A1", "the sheet is empty: a header row is needed"))
-        return pd.DataFrame(columns=list(columns)), {}
-    headers = [_norm(h) for h in rows[0]]
-    letters: dict[str, str] = {}
-    for j, h in enumerate(headers):
-        if h in columns and h not in letters:
-            letters[h] = column_letter(j)
-    wanted = [c for c in columns if c in letters]
-    index = {c: headers.index(c) for c in wanted}
-    records, labels = [], []
-    for i, row in enumerate(rows[1:], start=2):
-        records.append({c: (row[index[c]] if index[c] < len(row) else None) for c in wanted})
-        labels.append(i)
-    return pd.DataFrame(records, index=labels, columns=wanted), letters
-
-
 def _text(value: object) -> str:
     """A cell as the text a CSV field would hold: blank for None (or NaN), ``2026`` for 2026.0, ``0.95`` for 0.95."""
     if value is None or (isinstance(value, float) and value != value):
@@ -251,7 +230,7 @@ def _optimizer_frames(values: dict[str, list[tuple]], book: str, problems: list[
         if spec.sheet not in values:
             problems.append(Problem(book, f"sheet {spec.sheet!r} is missing: the optimizer sheets ({names}) go together"))
             continue
-        frame, letters[spec.table] = _long_frame(values[spec.sheet], spec.sheet, spec.columns, problems)
+        frame, letters[spec.table] = long_frame(values[spec.sheet], spec.sheet, spec.columns, problems)
         tables[spec.table] = frame.map(_text)
     return tables
 
@@ -283,7 +262,7 @@ def read_workbook(path: str | Path, history: bool = True) -> WorkbookInput:
             if spec.table not in OPTIONAL_TABLES:
                 problems.append(Problem(path.name, f"sheet {spec.sheet!r} is missing"))
             continue
-        frame, cols = _long_frame(sheets.values[spec.sheet], spec.sheet, spec.columns, problems)
+        frame, cols = long_frame(sheets.values[spec.sheet], spec.sheet, spec.columns, problems)
         raw[spec.table], letters[spec.table] = frame, cols
 
     if not history:
@@ -295,11 +274,11 @@ def read_workbook(path: str | Path, history: bool = True) -> WorkbookInput:
         raw["designs"] = _designs_long(sheets.values[DESIGNS_SHEET], design_cells, problems)
         sources = sheets.values.get(DESIGN_SOURCES_SHEET)
         if sources:
-            src, _ = _long_frame(sources, DESIGN_SOURCES_SHEET, DESIGN_SOURCE_COLUMNS, problems)
+            src, _ = long_frame(sources, DESIGN_SOURCES_SHEET, DESIGN_SOURCE_COLUMNS, problems)
             raw["designs"] = _merge_sources(raw["designs"], src)
     scenario_rows: list[tuple[dict[str, str], str, str, str, str]] = []
     if SCENARIOS_SHEET in sheets.values:
-        frame, cols = _long_frame(sheets.values[SCENARIOS_SHEET], SCENARIOS_SHEET, SCENARIO_COLUMNS, problems)
+        frame, cols = long_frame(sheets.values[SCENARIOS_SHEET], SCENARIOS_SHEET, SCENARIO_COLUMNS, problems)
         for label, row in frame.iterrows():
             vals = ["" if v is None or (isinstance(v, float) and v != v) else str(v).strip() for v in
                     (row.get(c) for c in SCENARIO_COLUMNS)]
@@ -368,7 +347,7 @@ def _designs_long(rows: list[tuple], cells: dict, problems: list[Problem]) -> pd
         return pd.DataFrame(columns=["design", "parameter", "value"])
     headers = [str(h).strip() if h is not None else "" for h in rows[0]]
     first = len(DESIGN_FIXED_COLUMNS)
-    if [_norm(h) for h in headers[:first]] != list(DESIGN_FIXED_COLUMNS):
+    if [norm_header(h) for h in headers[:first]] != list(DESIGN_FIXED_COLUMNS):
         problems.append(Problem(f"{DESIGNS_SHEET}!A1", f"expected the columns {', '.join(DESIGN_FIXED_COLUMNS)} before the designs"))
     designs = {j: h for j, h in enumerate(headers) if j >= first and h}
     seen: dict[str, str] = {}

@@ -29,7 +29,7 @@ def read_supply(values: dict[str, list[tuple]], book: str, problems: list[Proble
     supply tables so that ``locate`` names their cells. Returns None when the workbook has no supply sheet or a
     problem was found.
     """
-    from costmodel.io.workbook import _long_frame
+    from costmodel.io.layout import long_frame
 
     present = [(sheet, table) for sheet, table in SHEETS if sheet in values]
     if not present:
@@ -37,7 +37,7 @@ def read_supply(values: dict[str, list[tuple]], book: str, problems: list[Proble
     tables: dict[str, pd.DataFrame] = {}
     for sheet, table in present:
         sheet_of[table] = sheet
-        frame, letters[table] = _long_frame(values[sheet], sheet, COLUMNS[table], problems)
+        frame, letters[table] = long_frame(values[sheet], sheet, COLUMNS[table], problems)
         tables[table] = frame.map(_text)
     try:
         data = check_tables(tables, book, locate=locate, dataset=dataset)
