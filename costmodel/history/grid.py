@@ -66,10 +66,6 @@ class PriceGrid:
             return float("nan")
         return float(self._full[self.items.index(item), self._span.index(month)])
 
-    def quote_column(self, item: str, j: int) -> str:
-        """Alias of ``last_quote_month`` (the month whose driver price re-bases a link)."""
-        return self.last_quote_month(item, j)
-
     def frame(self) -> pd.DataFrame:
         """Long table: month, item, price, unit, status, last_quote, age_months."""
         n_i, n_m = self.values.shape

@@ -35,8 +35,3 @@ def month_range(first: str, last: str) -> tuple[str, ...]:
     if b < a:
         raise ValueError(f"the months run backwards: {first} is after {last}")
     return tuple(month_text(n) for n in range(a, b + 1))
-
-
-def months_between(a: str, b: str) -> int:
-    """Whole months from ``a`` to ``b`` (``2025-09`` → ``2025-11`` is 2)."""
-    return month_number(b) - month_number(a)

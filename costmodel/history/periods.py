@@ -14,17 +14,15 @@ carried price still follows its driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from costmodel.dataset import ParameterSet
 from costmodel.history.grid import PriceGrid
-from costmodel.history.months import month_number, month_text
 from costmodel.model import Model
 from costmodel.scenario import Override, apply_overrides
-from costmodel.units import parse_price_unit
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def monthly_inputs(model: Model, grid: PriceGrid, overrides: Sequence[Override] 
             i = row.get(target)
             if i is None or np.isnan(grid.values[i, j]):
                 continue
-            at = grid.quote_column(target, j)
+            at = grid.last_quote_month(target, j)
             driver = grid.price_at(link.driver, at) if link.driver in row else None
             driver = values[f"price.{link.driver}"] if driver is None or np.isnan(driver) else driver
             unit = static.price_units[link.driver]
@@ -121,14 +119,3 @@ def _stack(per_month: list[dict[str, float]]) -> dict[str, np.ndarray | float]:
         col = np.fromiter((m[k] for m in per_month), dtype=float, count=len(per_month))
         out[k] = float(col[0]) if np.all(col == col[0]) else col
     return out
-
-
-def price_in_unit(value: float, unit_from: str, unit_to: str, fx: float) -> float:
-    """A price converted between two units of one dimension at ``fx`` CNY per USD."""
-    a, b = parse_price_unit(unit_from), parse_price_unit(unit_to)
-    return float(b.from_canonical(a.to_canonical(value, fx), fx))
-
-
-def parse_month_list(texts: Iterable[str]) -> tuple[str, ...]:
-    """Months from text, checked (``2025-01``)."""
-    return tuple(month_text(month_number(t)) for t in texts)
