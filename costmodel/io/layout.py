@@ -97,3 +97,12 @@ def long_frame(rows: list[tuple], sheet: str, columns: Iterable[str], problems: 
         records.append({c: (row[index[c]] if index[c] < len(row) else None) for c in wanted})
         labels.append(i)
     return pd.DataFrame(records, index=labels, columns=wanted), letters
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text a CSV field would hold: blank for None (or NaN), ``2026`` for 2026.0, ``0.95`` for 0.95."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

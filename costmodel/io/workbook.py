@@ -34,6 +34,7 @@ from costmodel.io.layout import (
     OPTIONAL_TABLES,
     SCENARIO_COLUMNS,
     SCENARIOS_SHEET,
+    cell_text,
     column_letter,
     long_frame,
     norm_header,
@@ -208,15 +209,6 @@ def _ambiguous_text(values: dict[str, list[tuple]]) -> list[Problem]:
     return found
 
 
-def _text(value: object) -> str:
-    """A cell as the text a CSV field would hold: blank for None (or NaN), ``2026`` for 2026.0, ``0.95`` for 0.95."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _optimizer_frames(values: dict[str, list[tuple]], book: str, problems: list[Problem], letters: dict[str, dict[str, str]],
                       sheet_of: dict[str, str]) -> dict[str, pd.DataFrame] | None:
     """The optimizer sheets as text tables (index = Excel row), or None when the workbook has none of them."""
@@ -231,7 +223,7 @@ def _optimizer_frames(values: dict[str, list[tuple]], book: str, problems: list[
             problems.append(Problem(book, f"sheet {spec.sheet!r} is missing: the optimizer sheets ({names}) go together"))
             continue
         frame, letters[spec.table] = long_frame(values[spec.sheet], spec.sheet, spec.columns, problems)
-        tables[spec.table] = frame.map(_text)
+        tables[spec.table] = frame.map(cell_text)
     return tables
 
 

@@ -13,14 +13,6 @@ from costmodel.supply.params import apply_supply, resolve, supply_overrides
 from costmodel.validation import InputError, Problem
 
 
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_supply(values: dict[str, list[tuple]], book: str, problems: list[Problem], letters: dict[str, dict[str, str]],
                 sheet_of: dict[str, str], locate: Locator, dataset: Dataset, scenarios: Iterable[Scenario]) -> SupplyData | None:
     """Validate the workbook's supply sheets (a missing one: the bundled table) and the scenarios' supply overrides.
@@ -29,7 +21,7 @@ def read_supply(values: dict[str, list[tuple]], book: str, problems: list[Proble
     supply tables so that ``locate`` names their cells. Returns None when the workbook has no supply sheet or a
     problem was found.
     """
-    from costmodel.io.layout import long_frame
+    from costmodel.io.layout import cell_text, long_frame
 
     present = [(sheet, table) for sheet, table in SHEETS if sheet in values]
     if not present:
@@ -38,7 +30,7 @@ def read_supply(values: dict[str, list[tuple]], book: str, problems: list[Proble
     for sheet, table in present:
         sheet_of[table] = sheet
         frame, letters[table] = long_frame(values[sheet], sheet, COLUMNS[table], problems)
-        tables[table] = frame.map(_text)
+        tables[table] = frame.map(cell_text)
     try:
         data = check_tables(tables, book, locate=locate, dataset=dataset)
     except InputError as exc:
