@@ -63,13 +63,14 @@ def default_workers() -> int:
 
 
 def run_cases(cases: Sequence[Case], *, workers: int | None = None, scheduler: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+              progress: Callable[[int, int], None] | None = None, what: str = "sweep") -> list[Outcome]:
     """Run every case and return their outcomes in the cases' order.
 
     Args:
         workers: worker processes of a local cluster (default: one per core); 1 runs in this process.
         scheduler: address of an existing Dask scheduler; ``workers`` is then ignored.
         progress: called with (done, total) after each case.
+        what: the run's name in error reports.
 
     Raises:
         InputError: ``workers`` below 1, duplicate case keys, or a scheduler that cannot be reached (exit 2 at the CLI).
@@ -77,9 +78,9 @@ def run_cases(cases: Sequence[Case], *, workers: int | None = None, scheduler: s
     cases = list(cases)
     keys = [c.key for c in cases]
     if len(set(keys)) != len(keys):
-        raise InputError([Problem("sweep", "two cases have the same key")], "sweep")
+        raise InputError([Problem(what, "two cases have the same key")], what)
     if workers is not None and workers < 1:
-        raise InputError([Problem("--workers", f"{workers} workers: give at least 1")], "sweep")
+        raise InputError([Problem("--workers", f"{workers} workers: give at least 1")], what)
     if scheduler is None and (workers == 1 or len(cases) <= 1):
         out = []
         for i, case in enumerate(cases, start=1):
@@ -87,21 +88,33 @@ def run_cases(cases: Sequence[Case], *, workers: int | None = None, scheduler: s
             if progress:
                 progress(i, len(cases))
         return out
-    return _on_dask(cases, workers or default_workers(), scheduler, progress)
+    return _on_dask(cases, workers or default_workers(), scheduler, progress, what)
 
 
-def _on_dask(cases: list[Case], workers: int, scheduler: str | None, progress) -> list[Outcome]:
+def _connect(scheduler: str, what: str):
+    """A client of the scheduler at ``scheduler``, or ``InputError`` when it cannot be reached in time."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError([Problem("--scheduler", f"cannot reach the Dask scheduler at {scheduler!r} within "
+                                                 f"{CONNECT_TIMEOUT_S:g} s: {type(exc).__name__}: {exc}".split("\n")[0])],
+                         what) from None
+
+
+def check_scheduler(scheduler: str, what: str = "sweep") -> None:
+    """Raise ``InputError`` now when the scheduler at ``scheduler`` cannot be reached (before any long work)."""
+    _connect(scheduler, what).close()
+
+
+def _on_dask(cases: list[Case], workers: int, scheduler: str | None, progress, what: str) -> list[Outcome]:
     import logging
 
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError([Problem("--scheduler", f"cannot reach the Dask scheduler at {scheduler!r} within "
-                                                     f"{CONNECT_TIMEOUT_S:g} s: {type(exc).__name__}: {exc}".split("\n")[0])],
-                             "sweep") from None
+        client = _connect(scheduler, what)
         cluster = None
     else:
         cluster = LocalCluster(n_workers=min(workers, len(cases)), threads_per_worker=1, processes=True,

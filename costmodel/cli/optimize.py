@@ -53,14 +53,23 @@ def register(app: typer.Typer) -> None:
         sweep: Annotated[str | None, typer.Option("--sweep", help="Run many independent optimizations instead: draws:N (N price "
                                                                   "futures from the Monte Carlo copula), scenarios, or designs; "
                                                                   "on a local Dask cluster (or --scheduler).")] = None,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the price futures (--sweep draws:N, --evaluate-path).")] = 0,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the price futures (--sweep draws:N, --evaluate-path, "
+                                                         "--uncertain).")] = 0,
         evaluate_path: Annotated[int | None, typer.Option("--evaluate-path", help="Also cost the path's final year on N price "
                                                                                   "futures (Monte Carlo copula): its cost "
                                                                                   "distribution and P(target).")] = None,
+        uncertain: Annotated[int | None, typer.Option("--uncertain", help="Decide under price uncertainty: a two-stage "
+                                                                          "stochastic plan over N price futures (Monte Carlo "
+                                                                          "copula); its robust first year, VSS, EVPI and regrets.")]
+        = None,
+        risk: Annotated[str, typer.Option("--risk", help="With --uncertain: minimise the mean or the CVaR-90 (mean of the "
+                                                         "worst 10 %) of the final-year cost.")] = "mean",
         workers: Annotated[int | None, typer.Option("--workers", help="Local Dask workers for --sweep (default: one per "
-                                                                      "core; 1 runs in this process).")] = None,
+                                                                      "core) and for --uncertain's per-future solves "
+                                                                      "(default: one per core from 20 futures, else this "
+                                                                      "process).")] = None,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler for --sweep "
-                                                                          "(tcp://host:8786).")] = None,
+                                                                          "and --uncertain (tcp://host:8786).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
         png: Annotated[Path | None, typer.Option("--png", help="Write the cost-path chart to this PNG.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the path to a new results workbook (.xlsx).")] = None,
@@ -80,6 +89,14 @@ def register(app: typer.Typer) -> None:
             raise _fail(f"--time-limit must be a positive number of seconds, not {time_limit:g}")
         if formulation not in ("auto", "exact", "pairwise"):
             raise _fail(f"--formulation must be auto, exact or pairwise, not {formulation!r}")
+        if uncertain is not None or risk != "mean":
+            from costmodel.optimize.stochastic import check_inputs
+
+            check_inputs(1 if uncertain is None else uncertain, risk)
+            if uncertain is None:
+                raise _fail("--risk applies to --uncertain N; add --uncertain")
+            if sweep is not None or pareto or evaluate_path is not None:
+                raise _fail("--uncertain runs on its own: drop --sweep, --pareto and --evaluate-path")
         check_output(png, ".png", force, option="--png", protect=workbook)
         check_output(out, ".xlsx", force, protect=workbook)
         model, wb = load_model(workbook, region)
@@ -105,6 +122,13 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise _fail(str(exc)) from None
             model, data = with_overrides(model, data, overrides, "--set" if scenario is None else f"scenario {scenario}")
+        if uncertain is not None:
+            from costmodel.cli.optimize_uncertain import run_uncertain
+
+            run_uncertain(model, data, start=start, by=by, target=target, draws=uncertain, seed=seed, risk=risk, solver=solver,
+                          budget=budget, time_limit=time_limit, workers=workers, scheduler=scheduler, as_json=as_json, png=png,
+                          out=out, protect=workbook)
+            return
         try:
             with Heartbeat("optimize") as beat:
                 result = run(model, data, start, by, target, solver, budget, time_limit, formulation=formulation,

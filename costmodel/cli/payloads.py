@@ -186,3 +186,30 @@ def _futures(f) -> dict[str, Any]:
                                                                       "p95": num(p95)},
             "p_target_reached": num(f.p_target), "p_target_reached_stderr": num(f.stderr(f.p_target)),
             "p_own_base_target_reached": num(f.p_own_target)}
+
+
+def optimize_uncertain(r, source: str, solver: str) -> dict[str, Any]:
+    """``optimize --uncertain``: the stochastic plan's first year, VSS and EVPI, P(target), the regret table (one row per
+    plan), first-year decisions and each future's final-year cost per plan (USD/kWh, M USD)."""
+    from costmodel.optimize.stochastic import PLANS
+
+    def first(desc: dict) -> dict[str, Any]:
+        return {"plant_gwh": num(desc["plant_gwh"]), "levers": list(desc["levers"]), "routes": list(desc["routes"])}
+
+    rows = [{k: (num(v) if k not in ("plan", "first_year") else v) for k, v in row.items()} for row in r.plans.to_dict("records")]
+    return document(
+        "optimize uncertain", source=source, design=r.design, solver=solver, years=[int(y) for y in r.years],
+        draws=int(r.draws), seed=int(r.seed), risk=r.risk, base=cost(r.base_cost), target=cost(r.target_cost),
+        first_year={"stochastic": first(r.first_stage["stochastic"]), "deterministic": first(r.first_stage["deterministic"])},
+        measures_usd_per_kwh={"rp": num(r.rp), "eev": num(r.eev), "ws": num(r.ws), "vss": num(r.vss), "evpi": num(r.evpi)},
+        p_target_reached=num(r.plans.loc[0, "p_target"]),
+        objective=num(r.objective), bound=num(r.bound), engine_check_usd_per_kwh=num(r.engine_check),
+        results=rows,
+        decisions=[{"decision": d.decision, "stochastic_plan": bool(d.stochastic_plan), "deterministic_plan": bool(d.deterministic_plan),
+                    "share_perfect_foresight": num(d.share_perfect_foresight)} for d in r.decisions.itertuples()],
+        futures=[{"future": str(f), **{p: num(getattr(row, f"_{i + 1}")) for i, p in enumerate(PLANS)}}
+                 for f, row in zip(r.costs.index, r.costs.itertuples(), strict=True)],
+        failed=[{"future": k, "error": v} for k, v in r.failed.items()], recourse_ran=r.workers,
+        status={k: {"status": v.status, "message": v.message} for k, v in r.status.items()},
+        seconds={k: num(v) for k, v in r.timings.items()},
+    )

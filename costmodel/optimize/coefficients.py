@@ -25,7 +25,7 @@ curve's piecewise-linear envelope is then the only approximation (``tangents``).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,6 +59,9 @@ class Globals:
     fx: dict[int, float]
     price_usd: dict[tuple[str, int], float]  # (item, year) → resolved table price, USD/kg
     price_shift: dict[tuple[str, int], float]  # (item, year) → price-link shift, USD/kg
+    #: (item, year) → factor on every supplier's contract price of the item (a price future moves contracts with the
+    #: market, ``stochastic``); 1 when absent
+    contract_scale: dict[tuple[str, int], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,14 +144,20 @@ def _effects(model: Model, data: OptimizerData, sp: Space, year: int) -> list[li
 
 
 def evaluate_points(model: Model, data: OptimizerData, sp: Space, year: int, points: list[tuple[int, ...]],
-                    effects: list[list[tuple[dict, dict]]] | None = None) -> dict[str, np.ndarray]:
+                    effects: list[list[tuple[dict, dict]]] | None = None,
+                    prices: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Engine quantities (see the module docstring) at ``points`` (alternative index per group), one
-    vectorized engine call per combination of choices (routes)."""
+    vectorized engine call per combination of choices (routes).
+
+    With ``prices`` (``price.<item>`` → N quoted prices, one per price future) every point is evaluated in every
+    future and each quantity is an array points × N; without, an array over the points.
+    """
     d = data.design
     pset = model.parameters(year)
     eff = effects if effects is not None else _effects(model, data, sp, year)
     n = len(points)
-    out = {q: np.zeros(n) for q in QUANTITIES}
+    nf = len(next(iter(prices.values()))) if prices else 1
+    out = {q: np.zeros((n, nf)) for q in QUANTITIES}
     batches: dict[tuple, list[int]] = {}
     for i, pt in enumerate(points):
         ch = {}
@@ -165,26 +174,35 @@ def evaluate_points(model: Model, data: OptimizerData, sp: Space, year: int, poi
                 for g, a in enumerate(points[i]):
                     if k in eff[g][a][0]:
                         col[r] = eff[g][a][0][k]
-            values[k] = col
+            values[k] = np.repeat(col, nf)  # row r × nf + f: point idx[r] in future f
+        for k, v in (prices or {}).items():  # a lever's change of a price (x1.3) stays a factor on the drawn price
+            values[k] = np.tile(np.asarray(v, dtype=float), len(idx)) * (np.asarray(values[k], dtype=float) / pset.values[k])
         values[f"design.{d}.plant_capacity_gwh"] = values["global.capex_ref_plant_gwh"]
         values[f"design.{d}.learning_share"] = 0.0
         res = model.evaluate_arrays(values, choices, [d])[d]
-        c = {k: np.broadcast_to(np.asarray(v, dtype=float), (len(idx),)) for k, v in res.components.items()}
+        shape = (len(idx) * nf,)
+        c = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in res.components.items()}
         over = 1.0 + np.asarray(values["global.plant_overhead_rate"], dtype=float)
-        materials = np.broadcast_to(np.asarray(res.gross_materials, dtype=float), (len(idx),))
+        materials = np.broadcast_to(np.asarray(res.gross_materials, dtype=float), shape)
         a_, b_, e_ = (c["capital"] + c["maintenance"]) * over, c["labour"] * over, c["energy"] * over
-        total = np.broadcast_to(np.asarray(res.total, dtype=float), (len(idx),))
+        total = np.broadcast_to(np.asarray(res.total, dtype=float), shape)
         y = total / (materials + a_ + b_ + e_)
         for q, v in (("YM", y * materials), ("YA", y * a_), ("YB", y * b_), ("YE", y * e_), ("Y", y)):
-            out[q][idx] = v
+            out[q][idx] = v.reshape(len(idx), nf)
         for comp in SUPPLIED:
             item, qty, _, _, yld = res.bom[comp]
-            out.setdefault(f"mass:{item}", np.zeros(n))[idx] = np.broadcast_to(np.asarray(qty / yld, dtype=float), (len(idx),))
-    return out
+            mass = np.broadcast_to(np.asarray(qty / yld, dtype=float), shape)
+            out.setdefault(f"mass:{item}", np.zeros((n, nf)))[idx] = mass.reshape(len(idx), nf)
+    return out if prices else {q: v[:, 0] for q, v in out.items()}
 
 
-def expand(model: Model, data: OptimizerData, sp: Space, year: int, anchor: tuple[int, ...]) -> Expansion:
-    """Second-order expansion of the engine quantities around ``anchor`` (alternative per block) in ``year``."""
+def expand(model: Model, data: OptimizerData, sp: Space, year: int, anchor: tuple[int, ...],
+           prices: dict[str, np.ndarray] | None = None) -> Expansion | list[Expansion]:
+    """Second-order expansion of the engine quantities around ``anchor`` (alternative per block) in ``year``.
+
+    With ``prices`` (``price.<item>`` → N quoted prices, one per price future): one expansion per future, from one
+    vectorized engine call per combination of choices.
+    """
     nb = len(sp.blocks)
     singles = [((b, a),) for b in range(nb) for a in range(len(sp.alternatives[b])) if a != anchor[b]]
     pairs = [(s[0], t[0]) for s, t in itertools.combinations(singles, 2) if s[0][0] != t[0][0]]
@@ -196,7 +214,16 @@ def expand(model: Model, data: OptimizerData, sp: Space, year: int, anchor: tupl
         return sp.point(tuple(picks))
 
     monos = [(), *singles, *pairs]
-    vals = evaluate_points(model, data, sp, year, [point(m) for m in monos], _effects(model, data, sp, year))
+    vals = evaluate_points(model, data, sp, year, [point(m) for m in monos], _effects(model, data, sp, year), prices)
+    if prices:
+        nf = len(next(iter(prices.values())))
+        return [_expansion(year, anchor, singles, pairs, {q: v[:, f] for q, v in vals.items()}) for f in range(nf)]
+    return _expansion(year, anchor, singles, pairs, vals)
+
+
+def _expansion(year: int, anchor: tuple[int, ...], singles: list, pairs: list, vals: dict[str, np.ndarray]) -> Expansion:
+    """The expansion from the engine quantities at the anchor, the singles and the pairs (in that order)."""
+    monos = [(), *singles, *pairs]
     where = {m: i for i, m in enumerate(monos)}
     const = {q: float(v[0]) for q, v in vals.items()}
     coef: dict[str, np.ndarray] = {}

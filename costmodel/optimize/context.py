@@ -84,7 +84,8 @@ def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]
             qs = [(s, float(pyo.value(m.q[n, j]))) for n, s in enumerate(built.suppliers) if s.item == it]
             total = sum(q for _, q in qs)
             if total > 1e-9:
-                prices[it] = sum(q * parse_price_unit(s.unit).to_canonical(s.price, ctx.globals.fx[y]) for s, q in qs) / total
+                scale = ctx.globals.contract_scale.get((it, y), 1.0)
+                prices[it] = scale * sum(q * parse_price_unit(s.unit).to_canonical(s.price, ctx.globals.fx[y]) for s, q in qs) / total
             rows.extend((y, s.name, it, q, s.capacity_kt if y >= s.first_year else 0.0) for s, q in qs)
         out.append(YearChoice(ctx.space.point(chosen[j]), plant, mid, prices))
     return out, rows

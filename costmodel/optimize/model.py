@@ -50,6 +50,8 @@ class Built:
             products of choices with learning and with supplier premiums): they constrain nothing else, so objectives
             that price only the final year (phases 1 and 2, relaxations, shadow prices, Pareto levels) switch them off
             and solve a model a fraction of the size, with the same optimum.
+        earlier_costs: the same constraints, kept even when ``cost_only`` is emptied for a small model (the stochastic
+            model switches them off in every price future).
     """
 
     model: object
@@ -59,6 +61,7 @@ class Built:
     learning_error: float
     earliest_fixed: list = field(default_factory=list)
     cost_only: list = field(default_factory=list)
+    earlier_costs: list = field(default_factory=list)
 
     def relax(self, family: str, on: bool = True) -> None:
         """Switch a constraint family (one of ``FAMILIES``) off (``on``) or back on."""
@@ -87,8 +90,10 @@ def _product(m, name: str, binary, cont, lo: float, hi: float):
 
 
 def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
-          incumbent: dict[str, str]) -> Built:
+          incumbent: dict[str, str], into=None) -> Built:
     """Build the Pyomo model (objective left to the caller: see ``set_objective``).
+
+    ``into``: a Pyomo block to build in (one price future of the stochastic model) instead of a new model.
 
     Raises:
         ValueError: when no plant size is at or above the current plant.
@@ -110,7 +115,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     g_max = float(max(intercept + slope * x_lo))
     lf_lo, lf_hi = 1 - phi + phi * gl.learning_floor, 1 - phi + phi * max(g_max, gl.learning_floor)
 
-    m = pyo.ConcreteModel(name="cost_path")
+    m = into if into is not None else pyo.ConcreteModel(name="cost_path")
     idx = [(b, a, j) for j in range(T) for b in range(len(sp.blocks)) for a in range(len(sp.alternatives[b]))]
     m.Y = pyo.Var(idx, domain=pyo.Binary)
     m.one = pyo.Constraint(range(len(sp.blocks)), range(T), rule=lambda m, b, j: sum(
@@ -186,7 +191,9 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     for s, x in enumerate(sup):
         unit = parse_price_unit(x.unit)
         for j, y in enumerate(years):
-            dp[s, j] = unit.to_canonical(x.price, gl.fx[y]) - gl.price_usd[(x.item, y)]
+            dp[s, j] = unit.to_canonical(x.price, gl.fx[y]) * gl.contract_scale.get((x.item, y), 1.0) - gl.price_usd[(x.item, y)]
+            if abs(dp[s, j]) <= 1e-9 * abs(gl.price_usd[(x.item, y)]):  # a contract at the market price (round-off of the scale)
+                dp[s, j] = 0.0
     m.need = pyo.ConstraintList()
     m.costs = pyo.Expression(range(T))
     big_mass = {it: max(e.const.get(f"mass:{it}", 0.0) + np.abs(e.coef.get(f"mass:{it}", np.zeros(1))).sum() for e in exps)
@@ -235,6 +242,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
             built.cost_only += [c for c in m.component_objects(pyo.Constraint) if c.name.startswith(prefix) and c.name.endswith("_link")]
         built.cost_only += [getattr(m, f"{kind}_{p}_{j}_link") for kind in ("LFp", "Dp") for p in range(len(scales))
                             if hasattr(m, f"{kind}_{p}_{j}_link")]
+    built.earlier_costs = list(built.cost_only)
     if sum(len(c) if c.is_indexed() else 1 for c in built.cost_only) < COST_ONLY_MIN:
         built.cost_only = []  # a small model: switching them costs the persistent solver more than it saves
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}

@@ -1,0 +1,564 @@
+"""Decisions under price uncertainty (``optimize --uncertain N``): a two-stage stochastic MILP in extensive form.
+
+Futures. N price futures are drawn from the Monte Carlo copula (``analysis.montecarlo.price_draws``: the marginals
+and rank correlations of ``montecarlo``), once per year of the path with the same seed, so a future keeps its ranks
+from year to year (a persistent market) and takes each year's own marginals. Suppliers' contract prices move with
+their item's market price in proportion (a contract keeps its premium or discount, as in ``futures``). A lever that
+changes a price (``price.housing_71173=x1.3``) scales the drawn price by its own factor.
+
+Stages. The first stage is the first year's plant size, levers and routes: decided now, the same in every future
+(non-anticipativity constraints tie each future's first-year binaries to future 0's). Later years' plant, levers,
+routes and every year's supplier volumes are recourse: each future chooses its own, knowing its prices.
+
+Model. Each future is the deterministic path model (``model.build``) built in its own Pyomo block from engine
+coefficients computed in that future's prices (``coefficients.expand`` with ``prices``: one vectorized engine call
+per combination of routes for all futures), anchored on the deterministic answer's choices. Only the final-year cost
+is priced, so the constraints that define earlier years' costs are switched off. The objective is the expected
+final-year cost (``mean``) or its CVaR at 90 % (``cvar90``: the mean of the worst 10 % of futures, through the
+Rockafellar-Uryasev linearization η + Σ_f max(0, c_f − η) / (N (1 − 0.9))), then, at that value, the least expected
+one-off spend. With ``budget`` the spend of every future is capped.
+
+Solver. The extensive form is one MILP, solved by HiGHS (or CBC) to the optimizer's MIP gap; when a time limit stops
+it, the result carries the solver's bound. mpi-sppy is not used: its extensive form is the same construction, and its
+progressive hedging (which needs MPI) gives no proven bound on these mixed-integer models, while 50 futures of the
+default instance solve directly in seconds.
+
+Measures, each on the per-future optimal recourse of a first stage (N independent solves per first stage, farmed out
+by ``sweep.run_cases``: in this process or on Dask):
+    RP   the risk measure of the stochastic plan's final-year costs
+    EEV  the same for the deterministic plan's first year (the ``optimize`` answer's) with recourse
+    WS   the same for the perfect-foresight costs (each future solved alone)
+    VSS = EEV − RP ≥ 0 (value of the stochastic solution), EVPI = RP − WS ≥ 0 (value of perfect information),
+and regret per future = a plan's cost − the perfect-foresight cost. The deterministic path without recourse (every
+year as ``optimize`` chose) is also costed in every future. Both inequalities hold exactly because the risk measure
+is monotone and each recourse is optimal per future (to the MIP gap). Costs are the model's (the engine's up to the
+learning envelope and, away from the anchors, the second-order expansion: ``engine_check`` gives the largest
+difference from the engine on the plans' final years). Units: USD/kWh, M USD, GWh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from costmodel.analysis.montecarlo import price_draws
+from costmodel.engine.inputs import PriceBook
+from costmodel.model import Model
+from costmodel.optimize.choices import Space, incumbents, space
+from costmodel.optimize.coefficients import Expansion, Globals, expand, globals_of
+from costmodel.optimize.context import Context, YearChoice, point_values, read_path
+from costmodel.optimize.data import OptimizerData
+from costmodel.optimize.model import Built, build, set_objective
+from costmodel.optimize.path import NoSolution, PathResult, optimize
+from costmodel.optimize.solve import SolverError, SolveResult, solve
+from costmodel.optimize.tolerance import COST_TOL, MIP_GAP
+from costmodel.sweep import Case, Outcome, default_workers, run_cases
+from costmodel.validation import InputError, Problem
+
+RISKS = ("mean", "cvar90")
+"""Risk measures of the final-year cost: its expectation, or its CVaR at 90 %."""
+ALPHA = 0.9
+"""Confidence level of ``cvar90``."""
+PLANS = ("stochastic plan", "deterministic plan", "deterministic path", "perfect foresight")
+"""Rows of the regret table: the stochastic first year with recourse, the deterministic first year with recourse, the
+deterministic path fixed in every year, and each future's own optimum."""
+SPEND_PHASE_S = 10.0
+"""Seconds the extensive form's second phase (least expected spend at the least risk) may take."""
+LOCAL_CLUSTER_FROM = 20
+"""Futures from which the per-future solves go to a local Dask cluster by default (fewer run in this process)."""
+SPEND_OF = PLANS[:2]
+"""Plans whose recourse is also solved for the least spend at its cost (the expected spend is reported for them)."""
+
+
+def risk_value(costs, risk: str) -> float:
+    """The risk measure of equally likely costs: ``mean``, or ``cvar90`` = the mean of the worst 10 % (a future on the
+    boundary counted in part), which is the minimum over η of η + mean(max(0, c − η)) / (1 − 0.9)."""
+    x = np.sort(np.asarray(costs, dtype=float))[::-1]
+    if risk == "mean":
+        return float(x.mean())
+    if risk != "cvar90":
+        raise ValueError(risk)
+    tail = (1.0 - ALPHA) * len(x)
+    full = int(np.floor(tail + 1e-12))
+    part = tail - full
+    total = x[:full].sum() + (part * x[full] if full < len(x) and part > 1e-12 else 0.0)
+    return float(total / tail)
+
+
+def check_inputs(draws: int, risk: str) -> None:
+    """Raise ``InputError`` for fewer than one future or an unknown risk measure (exit 2 at the CLI)."""
+    problems = []
+    if draws < 1:
+        problems.append(Problem("--uncertain", f"{draws} price futures: give at least 1"))
+    if risk not in RISKS:
+        problems.append(Problem("--risk", f"unknown risk measure {risk!r}; choose {' or '.join(RISKS)}"))
+    if problems:
+        raise InputError(problems, "optimize --uncertain")
+
+
+# -- price futures --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Futures:
+    """N price futures: year → ``price.<item>`` → N quoted prices (each item's quoted unit)."""
+
+    draws: int
+    seed: int
+    dist: str
+    prices: dict[int, dict[str, np.ndarray]]
+
+    def of(self, year: int, f: int) -> dict[str, float]:
+        """The quoted prices of future ``f`` in ``year``."""
+        return {k: float(v[f]) for k, v in self.prices[year].items()}
+
+
+def draw_futures(model: Model, years: tuple[int, ...], draws: int, seed: int, dist: str = "triangular") -> Futures:
+    """``draws`` futures: each year's marginals, the same ranks every year (one seed)."""
+    out = {}
+    for y in years:
+        items, x = price_draws(model, draws, seed, y, dist)
+        out[y] = {f"price.{it}": x[i] for i, it in enumerate(items)}
+    return Futures(draws, seed, dist, out)
+
+
+def apply_draws(values: dict, table: dict, drawn: dict[str, object]) -> dict:
+    """``values`` with drawn prices: each drawn price times the factor by which ``values`` already differ from the
+    table (a lever's ``x1.3`` on a price stays a factor on the drawn price)."""
+    out = dict(values)
+    for k, v in drawn.items():
+        out[k] = np.asarray(v, dtype=float) * (np.asarray(values[k], dtype=float) / table[k])
+    return out
+
+
+def future_globals(model: Model, gl: Globals, years: tuple[int, ...], futures: Futures, items: set[str]) -> list[Globals]:
+    """Per future: the resolved market price of every supplied item (links applied, USD/kg), its link shift, and the
+    factor on its suppliers' contract prices (market in the future / market in the table)."""
+    static = model.dataset.static
+    n = futures.draws
+    market, shift = {}, {}
+    for y in years:
+        values = {**model.parameters(y).values, **futures.prices[y]}
+        book = PriceBook(values, static)
+        for it in items:
+            m = np.broadcast_to(np.asarray(book[it], dtype=float), (n,))
+            quote = np.broadcast_to(np.asarray(static.price_units[it].to_canonical(values[f"price.{it}"], values["fx.cny_per_usd"]),
+                                               dtype=float), (n,))
+            market[(it, y)], shift[(it, y)] = m, m - quote
+    return [replace(gl, price_usd={k: float(v[f]) for k, v in market.items()},
+                    price_shift={k: float(v[f]) for k, v in shift.items()},
+                    contract_scale={k: float(v[f]) / gl.price_usd[k] for k, v in market.items()})
+            for f in range(n)]
+
+
+def engine_final(model: Model, data: OptimizerData, sp: Space, year: int, choice: YearChoice, gl: Globals,
+                 drawn: dict[str, float]) -> float:
+    """The engine's cost (USD/kWh) of one year of a path in one future: its levers and routes, plant and cumulative
+    output, drawn prices, and the supplied items at the future's contract prices."""
+    d = data.design
+    values, choices = point_values(model, data, sp, year, choice.point)
+    values = apply_draws(values, model.parameters(year).values, drawn)
+    values = {k: (float(v) if isinstance(v, np.ndarray) and v.ndim == 0 else v) for k, v in values.items()}
+    values[f"design.{d}.plant_capacity_gwh"] = choice.plant
+    values[f"design.{d}.cumulative_output_gwh"] = choice.cumulative
+    for item, usd in choice.prices.items():
+        unit = model.dataset.static.price_units[item]
+        values[f"price.{item}"] = unit.from_canonical(usd - gl.price_shift[(item, year)], values["fx.cny_per_usd"])
+    return float(model.evaluate_arrays(values, choices, [d])[d].total)
+
+
+# -- first stages and the per-future recourse ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fixing:
+    """Decisions held fixed in a future: year index → (alternative per block, plant option index)."""
+
+    name: str
+    years: dict[int, tuple[tuple[int, ...], int]]
+
+
+def _fix(built: Built, fixing: Fixing) -> list:
+    """Fix the decisions of ``fixing``; returns the variables it fixed (to unfix). A decision that the earliest years
+    forbid raises ``ValueError``."""
+    m, sp = built.model, built.space
+    changed = []
+    for j, (picks, plant) in fixing.years.items():
+        pairs = [(m.Y[b, a, j], a == picks[b]) for b in range(len(sp.blocks)) for a in range(len(sp.alternatives[b]))]
+        pairs += [(m.Z[p, j], p == plant) for p in range(len(m.Z) // len(built.expansions))]
+        for v, on in pairs:
+            if v.fixed:
+                if on and v.value < 0.5:
+                    raise ValueError(f"{fixing.name}: a decision of year {built.expansions[j].year} is not available then")
+                continue
+            v.fix(1 if on else 0)
+            changed.append(v)
+    return changed
+
+
+def first_stage(built: Built) -> tuple[tuple[int, ...], int]:
+    """The loaded solution's first-year alternative per block and plant option index."""
+    import pyomo.core as pyo
+
+    m, sp = built.model, built.space
+    picks = tuple(max(range(len(sp.alternatives[b])), key=lambda a, b=b: pyo.value(m.Y[b, a, 0])) for b in range(len(sp.blocks)))
+    n_sizes = len(m.Z) // len(built.expansions)
+    return picks, max(range(n_sizes), key=lambda p: pyo.value(m.Z[p, 0]))
+
+
+def _least_spend(built: Built, best: float, budget: float | None, solver: str, time_limit: float | None) -> SolveResult:
+    """At the final-year cost found (within the cost tolerance), the least spend; the final-cost objective is restored."""
+    set_objective(built, "spend", best * (1 + COST_TOL) + COST_TOL)
+    res = solve(built.model, solver, time_limit, MIP_GAP)
+    set_objective(built, "final_cost", budget)
+    return res
+
+
+def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
+                  incumbent: dict[str, str], budget: float | None, fixings: tuple[Fixing, ...], solver: str,
+                  time_limit: float | None) -> dict:
+    """One future: its perfect-foresight optimum, then the optimal recourse under each of ``fixings``.
+
+    Returns:
+        ``{name: {"cost", "spend", "first", "final", "gap", "status"}}`` with ``perfect foresight`` first; ``cost`` is the
+        final-year model cost (USD/kWh), ``spend`` the least one-off spend at that cost (M USD), ``first`` the first
+        stage (alternatives per block, plant option), ``final`` the final year (``YearChoice``).
+
+    Raises:
+        NoSolution: a solve without a solution (reported as a failed future).
+    """
+    import pyomo.core as pyo
+
+    built = build(data, sp, exps, gl, current_plant, incumbent)
+    set_objective(built, "final_cost", budget)
+    ctx = Context(None, data, sp, gl, tuple(e.year for e in exps), 0, current_plant, incumbent, solver, time_limit)  # type: ignore[arg-type]
+    out = {}
+    for fixing in (Fixing(PLANS[3], {}), *fixings):
+        changed = _fix(built, fixing)
+        res = solve(built.model, solver, time_limit, MIP_GAP)
+        if not res.has_solution:
+            raise NoSolution(f"{fixing.name}: {res.message}")
+        cost, spend, state = float(pyo.value(built.model.costs[len(exps) - 1])), None, res.status
+        if fixing.name in SPEND_OF:  # the least spend at that cost (a path fixed in every year has its own; perfect
+            second = _least_spend(built, res.objective, budget, solver, time_limit)  # foresight's is not reported)
+            if not second.has_solution:
+                raise NoSolution(f"{fixing.name}, least spend: {second.message}")
+            spend, state = float(pyo.value(built.model.spend)), state if second.status == "optimal" else second.status
+        elif fixing.name == PLANS[2]:
+            spend = float(pyo.value(built.model.spend))
+        path, _ = read_path(ctx, built)
+        out[fixing.name] = {"cost": cost, "spend": spend, "first": first_stage(built), "final": path[-1], "gap": res.gap,
+                            "status": state}
+        for v in changed:
+            v.unfix()
+    return out
+
+
+# -- the extensive form -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Extensive:
+    """The extensive-form model: one block per future, non-anticipativity, the risk and spend expressions."""
+
+    model: object
+    futures: list[Built]
+    risk: str
+
+
+def build_extensive(data: OptimizerData, sp: Space, exps: list[list[Expansion]], gls: list[Globals], current_plant: float,
+                    incumbent: dict[str, str], risk: str, budget: float | None) -> Extensive:
+    """The extensive form over the futures (``exps[f]``: future f's expansion per year)."""
+    import pyomo.core as pyo
+
+    n, T = len(exps), len(exps[0])
+    ef = pyo.ConcreteModel(name="cost_path_stochastic")
+    builts = []
+    for f in range(n):
+        blk = pyo.Block()
+        ef.add_component(f"future{f}", blk)
+        b = build(data, sp, exps[f], gls[f], current_plant, incumbent, into=blk)
+        for c in b.earlier_costs:  # only the final year is priced
+            c.deactivate()
+        b.cost_only = []
+        if budget is not None:
+            blk.budget = pyo.Constraint(expr=blk.spend <= budget)
+        builts.append(b)
+    ef.nonanticipativity = pyo.ConstraintList()
+    m0 = builts[0].model
+    first = [k for k in m0.Y if k[2] == 0]
+    sizes = [k for k in m0.Z if k[1] == 0]
+    for b in builts[1:]:
+        for k in first:
+            if not (b.model.Y[k].fixed and m0.Y[k].fixed):
+                ef.nonanticipativity.add(b.model.Y[k] == m0.Y[k])
+        for k in sizes:
+            ef.nonanticipativity.add(b.model.Z[k] == m0.Z[k])
+    costs = [b.model.costs[T - 1] for b in builts]
+    if risk == "mean":
+        ef.risk = pyo.Expression(expr=sum(costs) / n)
+    else:
+        ef.eta = pyo.Var(bounds=(0, None))  # the VaR of a cost (USD/kWh)
+        ef.excess = pyo.Var(range(n), bounds=(0, None))
+        ef.tail = pyo.Constraint(range(n), rule=lambda m, f: m.excess[f] >= costs[f] - m.eta)
+        ef.risk = pyo.Expression(expr=ef.eta + sum(ef.excess[f] for f in range(n)) / (n * (1 - ALPHA)))
+    ef.spend = pyo.Expression(expr=sum(b.model.spend for b in builts) / n)
+    return Extensive(ef, builts, risk)
+
+
+def solve_extensive(ext: Extensive, solver: str, time_limit: float | None) -> dict[str, SolveResult]:
+    """Phase 1: the least risk measure; phase 2: the least expected spend at that value, from phase 1's solution and
+    for at most ``SPEND_PHASE_S`` (or ``time_limit`` when shorter): it only breaks ties between first stages of the same
+    risk, so a phase 2 stopped at its limit keeps a plan of proven least risk (its status says so)."""
+    import pyomo.core as pyo
+
+    ef = ext.model
+    ef.obj = pyo.Objective(expr=ef.risk, sense=pyo.minimize)
+    status = {"phase 1": solve(ef, solver, time_limit, MIP_GAP)}
+    if not status["phase 1"].has_solution:
+        raise NoSolution(status["phase 1"].message)
+    best = status["phase 1"].objective
+    ef.del_component(ef.obj)
+    ef.limit = pyo.Constraint(expr=ef.risk <= best * (1 + COST_TOL) + COST_TOL)
+    ef.obj = pyo.Objective(expr=ef.spend, sense=pyo.minimize)
+    cap = SPEND_PHASE_S if time_limit is None else min(SPEND_PHASE_S, time_limit)
+    status["phase 2"] = solve(ef, solver, cap, MIP_GAP)  # without a solution, phase 1's stays loaded
+    return status
+
+
+# -- the whole run ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StochasticResult:
+    """The answer of ``optimize --uncertain``.
+
+    Attributes:
+        design, years, base_cost, target_cost (USD/kWh), risk, draws, seed.
+        deterministic: the deterministic ``optimize`` answer (its path anchors the expansions).
+        plans: one row per plan of ``PLANS``: first-year decisions, expected and CVaR-90 final-year cost, P5/P50/P95,
+            P(target), expected spend, mean / P90 / max regret (USD/kWh, M USD).
+        costs: futures × plans: the final-year cost (USD/kWh) of each plan in each future (failed futures dropped).
+        decisions: first-year decisions (plant size, each lever, each non-incumbent route): taken by the stochastic and by
+            the deterministic plan, and the share of futures whose perfect-foresight plan takes them.
+        rp, eev, ws: the risk measure of the stochastic plan, the deterministic plan and perfect foresight (USD/kWh).
+        objective, bound: the extensive form's phase-1 value and the solver's bound on it (equal when proven optimal).
+        status: solver results of the extensive form. failed: future → why its recourse failed.
+        engine_check: the largest |model − engine| final-year cost over the plans' recourse paths in all futures (USD/kWh).
+        timings: seconds for the deterministic run, drawing, coefficients, build, solve (extensive form), recourse.
+        workers: where the recourse solves ran (``in process``, ``local cluster of K``, or the scheduler).
+        first_stage: ``stochastic`` and ``deterministic`` → the first year: plant_gwh, levers, non-incumbent routes.
+    """
+
+    design: str
+    years: tuple[int, ...]
+    base_cost: float
+    target_cost: float
+    risk: str
+    draws: int
+    seed: int
+    deterministic: PathResult
+    plans: pd.DataFrame
+    costs: pd.DataFrame
+    decisions: pd.DataFrame
+    rp: float
+    eev: float
+    ws: float
+    objective: float
+    bound: float | None
+    status: dict[str, SolveResult]
+    engine_check: float
+    timings: dict[str, float] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    workers: str = "in process"
+    first_stage: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def vss(self) -> float:
+        """Value of the stochastic solution, EEV − RP (USD/kWh)."""
+        return self.eev - self.rp
+
+    @property
+    def evpi(self) -> float:
+        """Expected value of perfect information, RP − WS (USD/kWh; the risk measure's, for ``cvar90``)."""
+        return self.rp - self.ws
+
+
+def _describe(sp: Space, scales: tuple[float, ...], picks: tuple[int, ...], plant: int, incumbent: dict[str, str]) -> dict:
+    point = sp.point(picks)
+    routes = sp.routes(point)
+    return {"plant_gwh": scales[plant], "levers": list(sp.levers(point)),
+            "routes": [r for fam, r in sorted(routes.items()) if incumbent.get(fam) != r]}
+
+
+def describe_text(desc: dict) -> str:
+    """A first stage as one line: plant, levers, routes."""
+    parts = [f"plant {desc['plant_gwh']:g} GWh", *desc["levers"], *(f"route {r}" for r in desc["routes"])]
+    return ", ".join(parts)
+
+
+@dataclass
+class Instance:
+    """The stochastic instance: the deterministic answer, the decision space, every future's globals and expansions."""
+
+    data: OptimizerData
+    deterministic: PathResult
+    space: Space
+    futures: Futures
+    globals: list[Globals]
+    expansions: list[list[Expansion]]
+    anchors: list[tuple[int, ...]]
+    current_plant: float
+    incumbent: dict[str, str]
+
+    def case_args(self, f: int, budget: float | None, fixings: tuple[Fixing, ...], solver: str, time_limit: float | None) -> tuple:
+        """The arguments of ``recourse_case`` for future ``f``."""
+        return (self.data, self.space, self.expansions[f], self.globals[f], self.current_plant, self.incumbent, budget, fixings,
+                solver, time_limit)
+
+    def plant_index(self, plant: float) -> int:
+        """The plant option of ``plant`` GWh."""
+        return self.data.scales.index(plant)
+
+
+def prepare(model: Model, data: OptimizerData, start: int, end: int, target: float, draws: int, seed: int, solver: str,
+            budget: float | None, time_limit: float | None, dist: str = "triangular", futures: Futures | None = None,
+            timings: dict[str, float] | None = None, say: Callable[[str], None] = lambda step: None) -> Instance:
+    """Solve the deterministic path, draw the futures (or take ``futures``) and expand the engine in each of them around
+    the deterministic path's choices."""
+    timings = timings if timings is not None else {}
+    t0 = time.perf_counter()
+    say("the deterministic path (anchor and comparison)")
+    det = optimize(model, data, start, end, target, solver, budget, time_limit, explain=False)
+    timings["deterministic"] = time.perf_counter() - t0
+    years = det.years
+    p0 = model.parameters(det.base_year)
+    inc = incumbents(data, p0.choices)
+    sp = space(data, inc, "auto")
+    t0 = time.perf_counter()
+    say(f"drawing {draws} price futures (seed {seed})")
+    fut = futures if futures is not None else draw_futures(model, years, draws, seed, dist)
+    items = {s.item for s in data.suppliers}
+    gls = future_globals(model, globals_of(model, data, years, items), years, fut, items)
+    timings["draws"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    say(f"engine coefficients in {fut.draws} futures x {len(years)} years")
+    anchors = [tuple(sp.block_alternative(b, yc.point) for b in range(len(sp.blocks))) for yc in det.choices]
+    per_year = [expand(model, data, sp, y, a, fut.prices[y]) for y, a in zip(years, anchors, strict=True)]
+    exps = [[per_year[j][f] for j in range(len(years))] for f in range(fut.draws)]
+    timings["coefficients"] = time.perf_counter() - t0
+    return Instance(data, det, sp, fut, gls, exps, anchors, p0.values[f"design.{data.design}.plant_capacity_gwh"], inc)
+
+
+def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end: int = 2028, target: float = 0.5,
+                       draws: int = 50, seed: int = 0, risk: str = "mean", solver: str = "highs", budget: float | None = None,
+                       time_limit: float | None = None, dist: str = "triangular", workers: int | None = 1,
+                       scheduler: str | None = None, progress: Callable[[str], None] | None = None,
+                       futures: Futures | None = None) -> StochasticResult:
+    """The stochastic plan over ``draws`` price futures and how it compares (see the module docstring).
+
+    Args:
+        workers, scheduler: where the per-future recourse solves run (``sweep.run_cases``; 1 = in this process; None = a
+            local cluster on every core from ``LOCAL_CLUSTER_FROM`` futures, else this process).
+        progress: called with a short description of each step.
+        futures: given price futures instead of ``draws`` from the copula (``draws`` and ``seed`` are then theirs).
+
+    Raises:
+        InputError: fewer than one future, an unknown risk measure, an unreachable scheduler.
+        SolverError, NoSolution: as ``optimize``.
+    """
+    if futures is not None:
+        draws, seed = futures.draws, futures.seed
+    check_inputs(draws, risk)
+    say = progress or (lambda step: None)
+    timings: dict[str, float] = {}
+    inst = prepare(model, data, start, end, target, draws, seed, solver, budget, time_limit, dist, futures, timings, say)
+    det = inst.deterministic
+    t0 = time.perf_counter()
+    say(f"building the extensive form ({draws} futures)")
+    try:
+        ext = build_extensive(data, inst.space, inst.expansions, inst.globals, inst.current_plant, inst.incumbent, risk, budget)
+    except ValueError as exc:
+        raise SolverError(f"{exc}; add scale options") from None
+    timings["build"] = time.perf_counter() - t0
+    say(f"solving the extensive form ({draws} futures, {risk}; --time-limit caps each solve)")
+    status = solve_extensive(ext, solver, time_limit)
+    timings["solve"] = sum(s.seconds for s in status.values())
+    sto_first = first_stage(ext.futures[0])
+    det_first = (inst.anchors[0], inst.plant_index(det.choices[0].plant))
+    fixings = (Fixing(PLANS[0], {0: sto_first}), Fixing(PLANS[1], {0: det_first}),
+               Fixing(PLANS[2], {j: (inst.anchors[j], inst.plant_index(yc.plant)) for j, yc in enumerate(det.choices)}))
+    cases = [Case(f"future{f + 1}", recourse_case, inst.case_args(f, budget, fixings, solver, time_limit)) for f in range(draws)]
+    t0 = time.perf_counter()
+    say(f"recourse in each of {draws} futures: perfect foresight and each plan's best later years")
+
+    def tick(done: int, total: int) -> None:
+        say(f"recourse: {done}/{total} futures solved")
+
+    if workers is None:  # a local cluster's start-up (a few seconds) pays only for many futures
+        workers = default_workers() if draws >= LOCAL_CLUSTER_FROM else 1
+    outcomes = run_cases(cases, workers=workers, scheduler=scheduler, progress=tick, what="optimize --uncertain")
+    timings["recourse"] = time.perf_counter() - t0
+    where = ("in process" if scheduler is None and (workers == 1 or draws == 1) else
+             f"Dask scheduler {scheduler}" if scheduler else f"local Dask cluster of {min(workers, draws)} workers")
+    return _summarise(model, inst, outcomes, status, timings, risk, sto_first, det_first, where)
+
+
+def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: dict[str, SolveResult], timings: dict[str, float],
+               risk: str, sto_first, det_first, where: str) -> StochasticResult:
+    """The tables and measures from the per-future outcomes."""
+    data, sp, det, fut, gls, inc = inst.data, inst.space, inst.deterministic, inst.futures, inst.globals, inst.incumbent
+    ok = [(f, o.value) for f, o in enumerate(outcomes) if o.status == "ok"]
+    failed = {o.key: o.error or "failed" for o in outcomes if o.status != "ok"}
+    if not ok:
+        raise NoSolution("no future's recourse could be solved: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+    final_year = det.years[-1]
+    costs = pd.DataFrame({p: [v[p]["cost"] for _, v in ok] for p in PLANS}, index=[f"future{f + 1}" for f, _ in ok])
+    costs.index.name = "future"
+    spends = {p: None if p not in (*SPEND_OF, PLANS[2]) else np.array([v[p]["spend"] for _, v in ok], dtype=float) for p in PLANS}
+    worst = 0.0
+    for f, v in ok:
+        drawn = fut.of(final_year, f)
+        for p in PLANS:
+            e = engine_final(model, data, sp, final_year, v[p]["final"], gls[f], drawn)
+            worst = max(worst, abs(e - v[p]["cost"]))
+    ws = costs[PLANS[3]].to_numpy()
+    rows = []
+    firsts = {PLANS[0]: sto_first, PLANS[1]: det_first, PLANS[2]: det_first}
+    for p in PLANS:
+        c = costs[p].to_numpy()
+        regret = c - ws
+        first = describe_text(_describe(sp, data.scales, *firsts[p], inc)) if p in firsts else "each future's own"
+        p5, p50, p95 = np.percentile(c, [5, 50, 95])
+        rows.append({"plan": p, "first_year": first, "expected_usd_per_kwh": float(c.mean()),
+                     "cvar90_usd_per_kwh": risk_value(c, "cvar90"), "p5_usd_per_kwh": float(p5), "p50_usd_per_kwh": float(p50),
+                     "p95_usd_per_kwh": float(p95), "p_target": float(np.mean(c <= det.target_cost * (1 + 1e-9))),
+                     "expected_spend_musd": None if spends[p] is None else float(spends[p].mean()),
+                     "mean_regret_usd_per_kwh": float(regret.mean()),
+                     "p90_regret_usd_per_kwh": float(np.percentile(regret, 90)), "max_regret_usd_per_kwh": float(regret.max())})
+    plans = pd.DataFrame(rows)
+    # first-year decisions: who takes them
+    descs = {p: _describe(sp, data.scales, *firsts[p], inc) for p in PLANS[:2]}
+    ws_descs = [_describe(sp, data.scales, *v[PLANS[3]]["first"], inc) for _, v in ok]
+
+    def items(d: dict) -> set[str]:
+        return {f"plant {d['plant_gwh']:g} GWh", *(f"lever {n}" for n in d["levers"]), *(f"route {r}" for r in d["routes"])}
+
+    every = sorted(set().union(*(items(d) for d in (*descs.values(), *ws_descs))))
+    decisions = pd.DataFrame([{"decision": k, "stochastic_plan": k in items(descs[PLANS[0]]),
+                               "deterministic_plan": k in items(descs[PLANS[1]]),
+                               "share_perfect_foresight": float(np.mean([k in items(d) for d in ws_descs]))} for k in every])
+    phase1 = status["phase 1"]
+    bound = None
+    if phase1.gap is not None:
+        bound = phase1.objective * (1 - phase1.gap)
+    elif phase1.status == "optimal":
+        bound = phase1.objective
+    return StochasticResult(
+        data.design, det.years, det.base_cost, det.target_cost, risk, fut.draws, fut.seed, det, plans, costs, decisions,
+        risk_value(costs[PLANS[0]], risk), risk_value(costs[PLANS[1]], risk), risk_value(ws, risk), phase1.objective, bound,
+        status, worst, timings, failed, where, {"stochastic": descs[PLANS[0]], "deterministic": descs[PLANS[1]]})
