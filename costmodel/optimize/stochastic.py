@@ -70,8 +70,6 @@ SPEND_PHASE_S = 10.0
 """Seconds the extensive form's second phase (least expected spend at the least risk) may take."""
 LOCAL_CLUSTER_FROM = 20
 """Futures from which the per-future solves go to a local Dask cluster by default (fewer run in this process)."""
-SPEND_OF = PLANS[:2]
-"""Plans whose recourse is also solved for the least spend at its cost (the expected spend is reported for them)."""
 
 
 def risk_value(costs, risk: str) -> float:
@@ -210,14 +208,6 @@ def first_stage(built: Built) -> tuple[tuple[int, ...], int]:
     return picks, max(range(n_sizes), key=lambda p: pyo.value(m.Z[p, 0]))
 
 
-def _least_spend(built: Built, best: float, budget: float | None, solver: str, time_limit: float | None) -> SolveResult:
-    """At the final-year cost found (within the cost tolerance), the least spend; the final-cost objective is restored."""
-    set_objective(built, "spend", best * (1 + COST_TOL) + COST_TOL)
-    res = solve(built.model, solver, time_limit, MIP_GAP)
-    set_objective(built, "final_cost", budget)
-    return res
-
-
 def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
                   incumbent: dict[str, str], budget: float | None, fixings: tuple[Fixing, ...], solver: str,
                   time_limit: float | None) -> dict:
@@ -225,7 +215,8 @@ def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Glo
 
     Returns:
         ``{name: {"cost", "spend", "first", "final", "gap", "status"}}`` with ``perfect foresight`` first; ``cost`` is the
-        final-year model cost (USD/kWh), ``spend`` the least one-off spend at that cost (M USD), ``first`` the first
+        final-year model cost (USD/kWh), ``spend`` the one-off spend of a path fixed in every year (M USD; None for a
+        recourse, whose spend among recourses of equal cost is arbitrary), ``first`` the first
         stage (alternatives per block, plant option), ``final`` the final year (``YearChoice``).
 
     Raises:
@@ -242,17 +233,11 @@ def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Glo
         res = solve(built.model, solver, time_limit, MIP_GAP)
         if not res.has_solution:
             raise NoSolution(f"{fixing.name}: {res.message}")
-        cost, spend, state = float(pyo.value(built.model.costs[len(exps) - 1])), None, res.status
-        if fixing.name in SPEND_OF:  # the least spend at that cost (a path fixed in every year has its own; perfect
-            second = _least_spend(built, res.objective, budget, solver, time_limit)  # foresight's is not reported)
-            if not second.has_solution:
-                raise NoSolution(f"{fixing.name}, least spend: {second.message}")
-            spend, state = float(pyo.value(built.model.spend)), state if second.status == "optimal" else second.status
-        elif fixing.name == PLANS[2]:
-            spend = float(pyo.value(built.model.spend))
+        cost = float(pyo.value(built.model.costs[len(exps) - 1]))
+        spend = float(pyo.value(built.model.spend)) if fixing.name == PLANS[2] else None  # a fixed path's own spend
         path, _ = read_path(ctx, built)
         out[fixing.name] = {"cost": cost, "spend": spend, "first": first_stage(built), "final": path[-1], "gap": res.gap,
-                            "status": state}
+                            "status": res.status}
         for v in changed:
             v.unfix()
     return out
@@ -341,7 +326,8 @@ class StochasticResult:
         design, years, base_cost, target_cost (USD/kWh), risk, draws, seed.
         deterministic: the deterministic ``optimize`` answer (its path anchors the expansions).
         plans: one row per plan of ``PLANS``: first-year decisions, expected and CVaR-90 final-year cost, P5/P50/P95,
-            P(target), expected spend, mean / P90 / max regret (USD/kWh, M USD).
+            P(target), expected spend (the stochastic model's, and the fixed path's; none for a recourse solved for cost
+            only), mean / P90 / max regret (USD/kWh, M USD).
         costs: futures × plans: the final-year cost (USD/kWh) of each plan in each future (failed futures dropped).
         decisions: first-year decisions (plant size, each lever, each non-incumbent route): taken by the stochastic and by
             the deterministic plan, and the share of futures whose perfect-foresight plan takes them.
@@ -471,6 +457,8 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
         InputError: fewer than one future, an unknown risk measure, an unreachable scheduler.
         SolverError, NoSolution: as ``optimize``.
     """
+    import pyomo.core as pyo
+
     if futures is not None:
         draws, seed = futures.draws, futures.seed
     check_inputs(draws, risk)
@@ -489,6 +477,7 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
     status = solve_extensive(ext, solver, time_limit)
     timings["solve"] = sum(s.seconds for s in status.values())
     sto_first = first_stage(ext.futures[0])
+    ef_spend = float(pyo.value(ext.model.spend))
     det_first = (inst.anchors[0], inst.plant_index(det.choices[0].plant))
     fixings = (Fixing(PLANS[0], {0: sto_first}), Fixing(PLANS[1], {0: det_first}),
                Fixing(PLANS[2], {j: (inst.anchors[j], inst.plant_index(yc.plant)) for j, yc in enumerate(det.choices)}))
@@ -505,11 +494,11 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
     timings["recourse"] = time.perf_counter() - t0
     where = ("in process" if scheduler is None and (workers == 1 or draws == 1) else
              f"Dask scheduler {scheduler}" if scheduler else f"local Dask cluster of {min(workers, draws)} workers")
-    return _summarise(model, inst, outcomes, status, timings, risk, sto_first, det_first, where)
+    return _summarise(model, inst, outcomes, status, timings, risk, sto_first, det_first, where, ef_spend)
 
 
 def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: dict[str, SolveResult], timings: dict[str, float],
-               risk: str, sto_first, det_first, where: str) -> StochasticResult:
+               risk: str, sto_first, det_first, where: str, spend: float) -> StochasticResult:
     """The tables and measures from the per-future outcomes."""
     data, sp, det, fut, gls, inc = inst.data, inst.space, inst.deterministic, inst.futures, inst.globals, inst.incumbent
     ok = [(f, o.value) for f, o in enumerate(outcomes) if o.status == "ok"]
@@ -519,7 +508,9 @@ def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: di
     final_year = det.years[-1]
     costs = pd.DataFrame({p: [v[p]["cost"] for _, v in ok] for p in PLANS}, index=[f"future{f + 1}" for f, _ in ok])
     costs.index.name = "future"
-    spends = {p: None if p not in (*SPEND_OF, PLANS[2]) else np.array([v[p]["spend"] for _, v in ok], dtype=float) for p in PLANS}
+    # expected spend: the stochastic model's (its second phase) and the fixed path's own; a plan's recourse is solved for
+    # the final-year cost only, so its spend among equal-cost recourses is not reported
+    spends = {PLANS[0]: spend, PLANS[1]: None, PLANS[2]: float(np.mean([v[PLANS[2]]["spend"] for _, v in ok])), PLANS[3]: None}
     worst = 0.0
     for f, v in ok:
         drawn = fut.of(final_year, f)
@@ -537,7 +528,7 @@ def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: di
         rows.append({"plan": p, "first_year": first, "expected_usd_per_kwh": float(c.mean()),
                      "cvar90_usd_per_kwh": risk_value(c, "cvar90"), "p5_usd_per_kwh": float(p5), "p50_usd_per_kwh": float(p50),
                      "p95_usd_per_kwh": float(p95), "p_target": float(np.mean(c <= det.target_cost * (1 + 1e-9))),
-                     "expected_spend_musd": None if spends[p] is None else float(spends[p].mean()),
+                     "expected_spend_musd": spends[p],
                      "mean_regret_usd_per_kwh": float(regret.mean()),
                      "p90_regret_usd_per_kwh": float(np.percentile(regret, 90)), "max_regret_usd_per_kwh": float(regret.max())})
     plans = pd.DataFrame(rows)
