@@ -30,6 +30,7 @@ from costmodel.optimize.stochastic import (
     Fixing,
     Futures,
     _fix,
+    _release,
     apply_draws,
     optimize_uncertain,
     prepare,
@@ -130,8 +131,7 @@ def _enumerate(inst, risk: str) -> dict[tuple, float]:
                 res = solve(built.model, "highs", None, MIP_GAP)
                 if res.has_solution:
                     costs[(picks, plant)] = res.objective
-                for v in changed:
-                    v.unfix()
+                _release(changed)
         per_future.append(costs)
     for cand in set.intersection(*(set(c) for c in per_future)):
         out[cand] = risk_value([c[cand] for c in per_future], risk)

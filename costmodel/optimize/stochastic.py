@@ -181,10 +181,11 @@ class Fixing:
 
 
 def _fix(built: Built, fixing: Fixing) -> list:
-    """Fix the decisions of ``fixing``; returns the variables it fixed (to unfix). A decision that the earliest years
-    forbid raises ``ValueError``."""
+    """Hold the decisions of ``fixing`` through their bounds (a persistent solver updates bounds in place, where fixing a
+    variable makes it rebuild every constraint the variable is in); returns the variables held, for ``_release``. A
+    decision that the earliest years forbid raises ``ValueError``."""
     m, sp = built.model, built.space
-    changed = []
+    held = []
     for j, (picks, plant) in fixing.years.items():
         pairs = [(m.Y[b, a, j], a == picks[b]) for b in range(len(sp.blocks)) for a in range(len(sp.alternatives[b]))]
         pairs += [(m.Z[p, j], p == plant) for p in range(len(m.Z) // len(built.expansions))]
@@ -193,9 +194,17 @@ def _fix(built: Built, fixing: Fixing) -> list:
                 if on and v.value < 0.5:
                     raise ValueError(f"{fixing.name}: a decision of year {built.expansions[j].year} is not available then")
                 continue
-            v.fix(1 if on else 0)
-            changed.append(v)
-    return changed
+            v.setlb(1 if on else 0)
+            v.setub(1 if on else 0)
+            held.append(v)
+    return held
+
+
+def _release(held: list) -> None:
+    """Free binaries held by ``_fix``."""
+    for v in held:
+        v.setlb(0)
+        v.setub(1)
 
 
 def first_stage(built: Built) -> tuple[tuple[int, ...], int]:
@@ -238,8 +247,7 @@ def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Glo
         path, _ = read_path(ctx, built)
         out[fixing.name] = {"cost": cost, "spend": spend, "first": first_stage(built), "final": path[-1], "gap": res.gap,
                             "status": res.status}
-        for v in changed:
-            v.unfix()
+        _release(changed)
     return out
 
 
@@ -365,13 +373,19 @@ class StochasticResult:
 
     @property
     def vss(self) -> float:
-        """Value of the stochastic solution, EEV − RP (USD/kWh)."""
-        return self.eev - self.rp
+        """Value of the stochastic solution, EEV − RP (USD/kWh; below the solver's tolerance, 0)."""
+        return _clean(self.eev - self.rp)
 
     @property
     def evpi(self) -> float:
-        """Expected value of perfect information, RP − WS (USD/kWh; the risk measure's, for ``cvar90``)."""
-        return self.rp - self.ws
+        """Expected value of perfect information, RP − WS (USD/kWh; the risk measure's, for ``cvar90``; below the solver's
+        tolerance, 0)."""
+        return _clean(self.rp - self.ws)
+
+
+def _clean(difference: float) -> float:
+    """A difference of two solved costs (USD/kWh), 0 within their round-off (1e-9 USD/kWh)."""
+    return 0.0 if abs(difference) < 1e-9 else difference
 
 
 def _describe(sp: Space, scales: tuple[float, ...], picks: tuple[int, ...], plant: int, incumbent: dict[str, str]) -> dict:
