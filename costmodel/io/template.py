@@ -50,6 +50,8 @@ GUIDE = [
     "3. Prices: one row per item and year, in the unit you were quoted (CNY/t, USD/kg, CNY/m2, CNY/cell, ...).",
     "   t and MT are metric tonnes. FX converts CNY to USD per year.",
     "4. Designs: one column per cell design. Route switches are one cell (anode_material: hc_coconut, hc_bamboo, hc_pitch).",
+    "   A blend of two hard carbons in one coating: anode_material_2 (the second material; none = no blend) and",
+    "   anode_blend_share (its mass share of the anode active mass, 0-1); its cost is the BOM line anode_active_2.",
     "5. Scenarios: one row per change, e.g. price.li2co3 = 60000, price.lipf6 = +20%, price.vc = x2;",
     "   Years blank = every year, or 2026, or 2026-2028. Parameter names: price.<item>, design.<design>.<parameter>,",
     "   material.<material>.<property>, region.<region>.<property>, global.<parameter>, fx.cny_per_usd.",
@@ -372,6 +374,10 @@ def _lists(ds: Dataset) -> dict[str, tuple[str, ...]]:
         out[f"materials:{role}"] = tuple(dict.fromkeys(ds.materials.loc[ds.materials["role"] == role, "material"]))
     out["designs"] = ds.design_names
     out["designs*"] = (ALL_DESIGNS, *ds.design_names)
+    for spec in scope_specs("design"):  # a material choice that may also be a literal (anode_material_2: none first)
+        kind, arg, literal = spec.choice_source() if spec.kind == "choice" else ("", "", ())
+        if kind == "materials" and literal:
+            out[spec.choices] = (*literal, *out[f"materials:{arg}"])
     _SIZES.update(items=len(items), materials=len(ds.materials), designs=len(ds.design_names))
     return out
 
@@ -398,9 +404,13 @@ def _table_source(key: str, ds_sizes: Mapping[str, int]) -> tuple[str, str] | No
         return "formula", (f'=IFERROR(INDEX(Items!$A$1:$A${n_items},SMALL(IF(Items!$C$2:$C${n_items}="{cat}",'
                            f'ROW(Items!$C$2:$C${n_items})),{{k}})),"")')
     if key.startswith("materials:"):
-        role = key.split(":", 1)[1]
-        return "formula", (f'=IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
-                           f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{{k}})),"")')
+        role, *literal = key.split(":", 1)[1].split("|")
+        k = f"{{k}}-{len(literal)}" if literal else "{k}"
+        formula = (f'IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
+                   f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{k})),"")')
+        for i, value in reversed(list(enumerate(literal, start=1))):  # the literal values first (none), then the table's
+            formula = f'IF({{k}}={i},"{value}",{formula})'
+        return "formula", "=" + formula
     return None
 
 
