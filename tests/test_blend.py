@@ -354,3 +354,268 @@ def test_edited_blend_inputs_recalculate_to_the_engine(blend_run, tmp_path):
                 assert math.isclose(got[k], v, rel_tol=1e-9, abs_tol=1e-12), (name, design, k, got[k], v)
                 checked += 1
     assert checked >= 4 * 4 * len(COMPONENTS)
+
+
+# ------------------------------------------------------------------------------------------ the optimizer's blends
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    """The bundled optimizer instance (blend_step 0.1): its data and its answer, explanations included."""
+    from costmodel.optimize.data import load_default as optimizer_data
+    from costmodel.optimize.path import optimize
+
+    data = optimizer_data()
+    return data, optimize(MODEL, data)
+
+
+def _engine_final_year(data, result) -> tuple[float, float]:
+    """The engine's cost of the path's final year built from scratch (the blend's overrides from its route shares, the
+    levers, plant, cumulative output and supplier contract prices) and the bound the optimizer states for it: the
+    learning envelope's error times the learnable part (after yields, SG&A and margin), plus the reported rounding."""
+    from costmodel.optimize.coefficients import globals_of
+
+    year, final = result.years[-1], result.choices[-1]
+    material = {r.name: r.change.value for r in data.routes}
+    route_change = {r.name: r.change for r in data.routes}
+    shares = result.route_shares()[-1]
+    sets = []
+    for routes in shares.values():
+        (first, _), *rest = sorted(routes.items(), key=lambda kv: -kv[1]) if len(routes) == 1 else list(routes.items())
+        sets.append(route_change[first])
+        if rest:
+            second, w = rest[0]
+            sets += [parse_override(f"design.{D}.anode_material_2={material[second]}"),
+                     parse_override(f"design.{D}.anode_blend_share={w!r}")]
+    levers = {lv.name: lv.changes for lv in data.levers}
+    names = [n for n in str(result.path["levers"].iloc[-1]).split(", ") if n != "-"]
+    v, c = apply_overrides(MODEL.parameters(year), [*sets, *(x for n in names for x in levers[n])])
+    v[f"design.{D}.plant_capacity_gwh"] = final.plant
+    v[f"design.{D}.cumulative_output_gwh"] = final.cumulative
+    shift = globals_of(MODEL, data, result.years, set(final.prices)).price_shift
+    for item, usd in final.prices.items():
+        v[f"price.{item}"] = MODEL.dataset.static.price_units[item].from_canonical(usd - shift[(item, year)], v["fx.cny_per_usd"])
+    r = MODEL.evaluate_arrays(v, c, [D])[D]
+    comp = {k: float(x) for k, x in r.components.items()}
+    conv = sum(comp[k] for k in ("capital", "maintenance", "labour", "energy", "plant_overhead"))
+    lf, phi = float(r.metrics["learning_factor"]), v[f"design.{D}.learning_share"]
+    y = float(r.total) / (float(r.total) - comp["scrap_formation"] - comp["sga"] - comp["margin"])
+    learnable = y * conv * (lf - (1.0 - phi)) / lf
+    return float(r.total), result.learning_error * learnable + 1e-4
+
+
+def test_the_bundled_optimizer_chooses_a_blend_and_the_engine_confirms_its_cost(bundled):
+    """The blend cross-check: the chosen blend path's final year, costed by the engine from its own overrides, equals the
+    optimizer's model cost within the learning envelope's stated error."""
+    data, r = bundled
+    shares = r.route_shares()
+    assert len(shares) == 3 and all(abs(sum(p.values()) - 1.0) < 1e-12 for s in shares for p in s.values())
+    final = shares[-1]["hard_carbon"]
+    assert len(final) == 2 and all(0 < w < 1 for w in final.values())  # a blend of two hard carbons
+    assert shares[-1]["cathode"] == {"cathode_nfpp": 1.0}  # the cathode family does not blend
+    first, second = final
+    assert r.path["routes"].iloc[-1].startswith(f"{first} {100 * final[first]:.4g} % + {second} {100 * final[second]:.4g} %")
+    engine, bound = _engine_final_year(data, r)
+    assert engine == pytest.approx(float(r.path["cost_engine"].iloc[-1]), rel=1e-12)
+    model = float(r.path["cost_model"].iloc[-1])
+    assert 0 < bound < 0.05 and engine - bound <= model <= engine + 1e-4, (model, engine, bound)
+    assert r.best_cost < 53.92 - 1.0  # better than the single-route answer (53.92 USD/kWh)
+    # every supplier within its cap, and the blend's two materials bought in its shares (kt = GWh x kg/kWh)
+    assert (r.suppliers["quantity_kt"] <= r.suppliers["capacity_kt"] + 1e-6).all()
+    last = r.suppliers[r.suppliers["year"] == r.years[-1]].groupby("item")["quantity_kt"].sum()
+    material = {x.name: x.change.value for x in data.routes}
+    kt = {route: float(last.get(material[route], 0.0)) for route in final}
+    assert kt[second] / (kt[first] + kt[second]) == pytest.approx(final[second], rel=1e-6)
+
+
+def test_switching_costs_are_paid_when_a_route_is_first_used_at_any_share(bundled):
+    data, r = bundled
+    switch = {x.name: x.switch_musd for x in data.routes}
+    used_before = {"hc_coconut", "cathode_nfpp"}
+    spend = 0.0
+    for year_shares in r.route_shares():
+        now = {route for fam in year_shares.values() for route in fam}
+        spend += sum(switch[x] for x in now - used_before)
+        used_before = now
+    one_off = {lv.name: lv.one_off_musd for lv in data.levers}
+    spend += sum(one_off[n] for n in str(r.path["levers"].iloc[-1]).split(", ") if n != "-")
+    spend += data.expansion_musd_per_gwh * (float(r.path["plant_gwh"].iloc[-1]) - 5.0)
+    assert r.spend_musd == pytest.approx(spend, abs=1e-6)
+    assert r.spend_musd == pytest.approx(72.0, abs=1e-6)  # 64 of levers, bamboo 3 and pitch 5 entered in blends
+
+
+def test_a_routes_earliest_year_holds_for_every_blend_using_it():
+    """hc_pitch waits for 2027: in 2026 every alternative holding it (pure or in a blend) is fixed at 0, the others free;
+    route[r, t] sums the alternatives that use r."""
+    import pyomo.core as pyo
+
+    from costmodel.optimize.choices import Blend, incumbents, space, uses
+    from costmodel.optimize.coefficients import expand, globals_of
+    from costmodel.optimize.data import load_default as optimizer_data
+    from costmodel.optimize.model import build
+
+    data = optimizer_data()
+    inc = incumbents(data, PSET.choices, PSET.values)
+    assert inc == {"hard_carbon": "hc_coconut", "cathode": "cathode_nfpp"}
+    sp = space(data, inc)
+    years = (2026, 2027)
+    ref = tuple(sp.block_alternative(b, sp.reference) for b in range(len(sp.blocks)))
+    exps = [expand(MODEL, data, sp, y, ref) for y in years]
+    built = build(data, sp, exps, globals_of(MODEL, data, years, {s.item for s in data.suppliers}), 5.0, inc)
+    m = built.model
+    b = next(i for i, blk in enumerate(sp.blocks) if sp.groups[blk[0]].name == "hard_carbon" and sp.groups[blk[0]].kind == "route")
+    alts = sp.groups[sp.blocks[b][0]].alternatives
+    assert len(alts) == 3 + 3 * 9 and sum(isinstance(a, Blend) for a in alts) == 27
+    for a, alt in enumerate(alts):
+        pitch = uses(alt, "hc_pitch")
+        assert m.Y[b, a, 0].fixed == pitch and (not pitch or pyo.value(m.Y[b, a, 0]) == 0), alt
+        assert not m.Y[b, a, 1].fixed, alt
+    holding = {a for a, alt in enumerate(alts) if uses(alt, "hc_bamboo")}
+    assert len(holding) == 1 + 2 * 9
+    from pyomo.core.expr.visitor import identify_variables
+
+    terms = [v.index() for v in identify_variables(m.route["hc_bamboo", 0].expr)]
+    assert all(bb == b and j == 0 for bb, _, j in terms) and {a for _, a, _ in terms} == holding
+
+
+def test_incumbent_blends_from_the_data_are_the_reference_alternative():
+    from costmodel.optimize.choices import Blend, incumbents, space
+    from costmodel.optimize.context import point_values
+    from costmodel.optimize.data import load_default as optimizer_data
+
+    data = optimizer_data()
+
+    def with_blend(first, second, share):
+        v, c = apply_overrides(PSET, [f"design.nfpp.anode_material={first}", f"design.nfpp.anode_material_2={second}",
+                                      f"design.nfpp.anode_blend_share={share}"])
+        return v, c
+
+    v, c = with_blend("hc_coconut", "hc_bamboo", 0.4)
+    assert incumbents(data, c, v)["hard_carbon"] == Blend("hc_coconut", "hc_bamboo", 0.4)
+    v, c = with_blend("hc_bamboo", "hc_coconut", 0.25)  # the same powders named the other way round: table order
+    inc = incumbents(data, c, v)
+    assert inc["hard_carbon"] == Blend("hc_coconut", "hc_bamboo", 0.75)
+    v, c = with_blend("hc_coconut", "hc_pitch", 0.37)  # off the 10 % grid: added to the family, as its reference
+    inc = incumbents(data, c, v)
+    sp = space(data, inc)
+    group = next(g for g in sp.groups if g.name == "hard_carbon" and g.kind == "route")
+    assert group.alternatives[group.reference] == Blend("hc_coconut", "hc_pitch", 0.37) and len(group.alternatives) == 31
+    # doing nothing is the data's own blend: the reference point costs what the data cost
+    vals, chs = point_values(MODEL, data, sp, 2025, sp.reference)
+    want = float(MODEL.evaluate_arrays(v, c, [D])[D].total)
+    assert float(MODEL.evaluate_arrays(vals, chs, [D])[D].total) == pytest.approx(want, rel=1e-12)
+    # a pure route of a family with blends is pure, whatever the data's blend
+    pure_point = tuple(group.alternatives.index("hc_bamboo") if g is group else g.reference for g in sp.groups)
+    vals, chs = point_values(MODEL, data, sp, 2025, pure_point)
+    assert float(MODEL.evaluate_arrays(vals, chs, [D])[D].total) == float(pure("hc_bamboo").total)
+
+
+def _cap_case(blend_step: float):
+    """Hard carbon from coconut (coconut_a, 6 kt/yr) or a cheaper bamboo (50,000 CNY/t; 2 kt/yr from 2026, 5 more from
+    2027): neither alone covers a 10 GWh plant (about 9.6 kt/yr with the levers), both together do."""
+    import dataclasses
+
+    from costmodel.optimize.data import from_tables, read_default_tables
+    from costmodel.optimize.path import optimize
+
+    t = read_default_tables()
+    t["routes"] = t["routes"][t["routes"]["route"].isin(["hc_coconut", "hc_bamboo", "cathode_nfpp"])]
+    sup = t["suppliers"][t["suppliers"]["supplier"].isin(["coconut_a", "bamboo_a", "bamboo_b", "nfpp_a", "nfpp_b"])].copy()
+    sup.loc[sup["supplier"] == "bamboo_b", "capacity_kt"] = "5"
+    sup.loc[sup["supplier"].str.startswith("bamboo"), "price"] = "50000"
+    t["suppliers"] = sup
+    data = dataclasses.replace(from_tables(t, "nfpp", dataset=MODEL.dataset), blend_step=blend_step)
+    return data, optimize(MODEL, data, explain=False)
+
+
+def test_a_blend_lets_the_plant_grow_where_each_route_alone_is_capped():
+    data, single = _cap_case(0.0)
+    assert list(single.path["plant_gwh"]) == [5.0, 5.0, 5.0]  # one route at a time: the caps hold the plant at 5 GWh
+    assert single.path["routes"].iloc[-1] == "hc_bamboo"  # the cheap route alone (the cathode family is no choice here)
+    data, blend = _cap_case(0.1)
+    assert float(blend.path["plant_gwh"].iloc[-1]) == 10.0
+    final = blend.route_shares()[-1]["hard_carbon"]
+    assert set(final) == {"hc_coconut", "hc_bamboo"} and 0 < final["hc_bamboo"] < 1
+    last = blend.suppliers[blend.suppliers["year"] == 2028].set_index("supplier")
+    assert (last["quantity_kt"] <= last["capacity_kt"] + 1e-6).all()
+    hc = last[last["item"].isin(["hc_coconut", "hc_bamboo"])].groupby("item")["quantity_kt"].sum()
+    assert hc.sum() > 7.0 and (hc > 2.0).all()  # more hard carbon than either route's suppliers have (6 and 7 kt/yr)
+    assert blend.best_cost < single.best_cost - 0.5
+    engine, bound = _engine_final_year(data, blend)
+    model = float(blend.path["cost_model"].iloc[-1])
+    assert engine - bound <= model <= engine + 1e-4
+
+
+def test_blend_step_zero_gives_the_single_route_answer():
+    """``optimizer.blend_step=0`` is the answer of one route per family (README before blends): 53.92 USD/kWh (-36.3 %) for
+    259 M USD, the plant grown to 10 GWh on coconut hard carbon whose caps bind."""
+    from costmodel.optimize.data import load_default as optimizer_data
+    from costmodel.optimize.overrides import parse_sets, with_overrides
+    from costmodel.optimize.path import optimize
+
+    model, data = with_overrides(MODEL, optimizer_data(), parse_sets(["optimizer.blend_step=0"]), "--set")
+    assert data.blend_step == 0
+    r = optimize(model, data)
+    assert round(r.best_cost, 2) == 53.92 and round(100 * (r.best_cost / r.base_cost - 1), 1) == -36.3
+    assert r.spend_musd == pytest.approx(259.0, abs=1e-6)
+    assert list(r.path["plant_gwh"]) == [5.0, 10.0, 10.0]
+    assert set(r.path["routes"]) == {"hc_coconut, cathode_nfpp"} and r.blend_families == ()
+    assert all(s == {"hard_carbon": {"hc_coconut": 1.0}, "cathode": {"cathode_nfpp": 1.0}} for s in r.route_shares())
+    sh = r.shadow.set_index("supplier")
+    assert sh.loc["coconut_a", "musd_per_year_per_kt"] * -1000 == pytest.approx(611, abs=5)  # USD per tonne a year
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0.3", "blend_step = 0.3 must be 0 (no blends) or a fraction from 0.02 to 0.5 that divides 1 into whole steps"),
+    ("0.75", "blend_step = 0.75 must be 0"),
+    ("-0.1", "expected a number >= 0, found -0.1"),
+])
+def test_bad_blend_steps_are_located(value, message):
+    from costmodel.optimize.data import from_tables, read_default_tables
+
+    t = read_default_tables()
+    s = t["settings"]
+    s.loc[s["name"] == "blend_step", "value"] = value
+    row = int(s.index[s["name"] == "blend_step"][0]) + 2
+    with pytest.raises(InputError) as exc:
+        from_tables(t, "nfpp")
+    assert f"optimizer_settings.csv line {row}, column value: {message}" in str(exc.value)
+
+
+def test_blend_step_overrides_and_a_table_without_the_setting():
+    from costmodel.optimize.data import from_tables, read_default_tables
+    from costmodel.optimize.overrides import parse_sets, with_overrides
+
+    t = read_default_tables()
+    t["settings"] = t["settings"][t["settings"]["name"] != "blend_step"]
+    assert from_tables(t, "nfpp").blend_step == 0.0  # a workbook from before blends: one route per family
+    data = from_tables(read_default_tables(), "nfpp")
+    assert data.blend_step == 0.1
+    _, half = with_overrides(MODEL, data, parse_sets(["optimizer.blend_step=0.25"]), "--set")
+    assert half.blend_step == 0.25
+    with pytest.raises(InputError, match=r"optimizer.blend_step=x3: blend_step = 0.3 must be 0"):
+        with_overrides(MODEL, data, parse_sets(["optimizer.blend_step=x3"]), "--set")
+
+
+def test_cli_json_shows_blends_readably_and_as_numbers(bundled):
+    import json
+
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from costmodel.cli import app
+    from costmodel.schemas import load_schema
+
+    res = CliRunner().invoke(app, ["optimize", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, load_schema("optimize"))
+    assert doc["blend_step"] == 0.1 and doc["blend_families"] == ["hard_carbon"]
+    final = doc["results"][-1]
+    hc = {s["route"]: s["share"] for s in final["route_shares"] if s["family"] == "hard_carbon"}
+    assert hc == bundled[1].route_shares()[-1]["hard_carbon"]
+    (a, wa), (b, wb) = hc.items()
+    assert final["routes"][0] == f"{a} {100 * wa:.4g} % + {b} {100 * wb:.4g} %"
+    assert doc["best"]["usd_per_kwh"] == pytest.approx(bundled[1].best_cost, rel=1e-9)
+    text = CliRunner().invoke(app, ["optimize"])
+    assert f"{a} {100 * wa:.4g} % +" in text.stdout and "Blends: hard_carbon may mix two routes in 10 % steps" in text.stdout

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from costmodel.model import Model
-from costmodel.optimize.choices import Space, incumbents, label, parts, space, uses
+from costmodel.optimize.choices import Space, blend_families, incumbents, label, parts, space, uses
 from costmodel.optimize.coefficients import Expansion, evaluate_points, expand, globals_of
 from costmodel.optimize.context import Context, YearChoice, engine_cost, path_spend, read_path
 from costmodel.optimize.data import OptimizerData
@@ -60,7 +60,8 @@ class PathResult:
         pareto: least spend per final-year cost level when traced. choices: the path per year (decision
             point, plant, cumulative output, supplier prices) for re-evaluation. budget: the spend cap of
             budget mode (M USD), else None. space: the decision space the points index (``point_values`` turns a
-            year's point into the engine's parameters).
+            year's point into the engine's parameters). blend_step: the share grid of blends (0: none);
+            blend_families: the route families that may blend (their routes set the anode material; ``choices``).
     """
 
     design: str
@@ -85,6 +86,8 @@ class PathResult:
     choices: list[YearChoice] = field(default_factory=list)
     budget: float | None = None
     space: Space | None = None
+    blend_step: float = 0.0
+    blend_families: tuple[str, ...] = ()
 
     def route_shares(self) -> list[dict[str, dict[str, float]]]:
         """Per path year: family → route → mass share (1.0 for a single route; two routes of a blend, e.g. hc_coconut 0.6
@@ -242,7 +245,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     result = PathResult(
         d, years, base_year, base_cost, target_cost, round(best, COST_DECIMALS), best <= target_cost * (1 + 1e-9), frame,
         suppliers, round(path_spend(ctx, path), SPEND_DECIMALS), built.learning_error, "exact" if exact_space else "pairwise",
-        rounds, status, timings=timings, choices=path, budget=budget, space=sp)
+        rounds, status, timings=timings, choices=path, budget=budget, space=sp, blend_step=data.blend_step,
+        blend_families=blend_families(data) if data.blend_step > 0 else ())
     if explain:
         from costmodel.optimize.explain import binding, shadow_prices, split
 
