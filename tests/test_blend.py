@@ -619,3 +619,19 @@ def test_cli_json_shows_blends_readably_and_as_numbers(bundled):
     assert doc["best"]["usd_per_kwh"] == pytest.approx(bundled[1].best_cost, rel=1e-9)
     text = CliRunner().invoke(app, ["optimize"])
     assert f"{a} {100 * wa:.4g} % +" in text.stdout and "Blends: hard_carbon may mix two routes in 10 % steps" in text.stdout
+
+
+def test_a_bad_blend_step_in_the_workbook_names_its_cell(tmp_path):
+    book = openpyxl.load_workbook("workbooks/sodium_ion_base.xlsx")
+    ws = book["Optimizer settings"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws[f"A{r}"].value == "blend_step")
+    assert ws[f"B{row}"].value == 0.1
+    ws[f"B{row}"] = 0.3
+    path = tmp_path / "steps.xlsx"
+    book.save(path)
+    from costmodel.io.workbook import read_workbook as read
+
+    with pytest.raises(InputError) as exc:  # validated with the workbook, like every optimizer sheet
+        read(path)
+    assert (f"Optimizer settings!B{row}: blend_step = 0.3 must be 0 (no blends) or a fraction from 0.02 to 0.5 that "
+            "divides 1 into whole steps") in str(exc.value)
