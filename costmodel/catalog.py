@@ -15,6 +15,8 @@ from importlib import resources
 import pandas as pd
 
 SCOPES = ("design", "material", "region", "global")
+TABLE_CHOICES = ("designs", "regions")
+"""Choice sources that name a table's rows without an argument (the designs, the regions)."""
 KINDS = ("number", "choice", "text")
 
 
@@ -47,6 +49,16 @@ class ParameterSpec:
     source: str
     date: str
     status: str
+
+    def choice_source(self) -> tuple[str, str, tuple[str, ...]]:
+        """A choice's allowed values as (kind, argument, literal values): ``materials:anode|none`` gives
+        ``("materials", "anode", ("none",))`` (the anode materials, or none), ``items:salt`` gives ``("items", "salt", ())``
+        ``designs`` gives ``("designs", "", ())`` and ``na|li`` gives ``("", "", ("na", "li"))``."""
+        head, *literal = self.choices.split("|")
+        kind, sep, arg = head.partition(":")
+        if sep or (head in TABLE_CHOICES and not literal):
+            return kind, arg, tuple(literal)
+        return "", "", tuple(x for x in (head, *literal) if x)
 
     def check(self, value: float) -> str | None:
         """Return a problem message if ``value`` is out of bounds, else None."""

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalog import ParameterSpec, load_catalog, scope_specs
+from costmodel.engine.blend import NO_MATERIAL, SECOND, SHARE, anode_of, blended
 from costmodel.engine.cost import design_stack
 from costmodel.engine.design import dense_density
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS
@@ -653,10 +654,11 @@ def _check_physics(ds: Dataset, labels: Mapping[tuple[str, str], object], ck: Ch
 
         d = {k.split(".", 2)[2]: x for k, x in v.items() if k.startswith(f"design.{design}.")}
         ch = {k.split(".", 2)[2]: x for k, x in c.items() if k.startswith(f"design.{design}.")}
-        for side, material in (("cathode", ch["cathode_material"]), ("anode", ch["anode_material"])):
+        anode = anode_of(v, c, design)
+        for side, material, active in (("cathode", ch["cathode_material"], v[f"material.{ch['cathode_material']}.true_density_g_cm3"]),
+                                       ("anode", _anode_label(anode), float(anode.density))):
             fractions = [d[f"{side}_{part}_fraction"] for part in ("active", "binder", "carbon")]
-            rho = [v[f"material.{material}.true_density_g_cm3"], ds.static.density[ch[f"{side}_binder"]],
-                   ds.static.density[ch["conductive_carbon"]]]
+            rho = [active, ds.static.density[ch[f"{side}_binder"]], ds.static.density[ch["conductive_carbon"]]]
             dense = dense_density(fractions, rho)
             if d[f"{side}_density_g_cm3"] >= dense:
                 ck.add("designs", where(f"{side}_density_g_cm3"), "value",
@@ -677,6 +679,13 @@ def _check_physics(ds: Dataset, labels: Mapping[tuple[str, str], object], ck: Ch
     return warnings
 
 
+def _anode_label(anode) -> str:
+    """An anode's material for messages: ``hc_coconut``, or ``hc_coconut/hc_bamboo blend (40 %)``."""
+    if anode.second is None:
+        return anode.material
+    return f"{anode.material}/{anode.second} blend ({100 * float(anode.share):g} %)"
+
+
 def _check_reference(raw: pd.DataFrame, globals_: pd.DataFrame, designs: pd.DataFrame, ck: Checker) -> None:
     """The reference design (``reference_design``, LFP by default) must be one of the designs: every gap is
     measured against it."""
@@ -695,6 +704,8 @@ def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck:
         return ck.text(raw)
     if spec.kind == "choice":
         value = ck.text(raw)
+        if not value and NO_MATERIAL in spec.choice_source()[2]:
+            return NO_MATERIAL  # a choice that may be none (anode_material_2): a blank cell means none
         if not value:
             ck.add(table, label, "value", f"{spec.name}: expected a choice, found an empty cell")
             return None
@@ -707,14 +718,14 @@ def _spec_value(spec: ParameterSpec, raw: object, table: str, label: object, ck:
 
 
 def _allowed(spec: ParameterSpec, items: pd.DataFrame, materials: pd.DataFrame, designs: set[str]) -> set[str]:
-    kind, _, arg = spec.choices.partition(":")
+    kind, arg, literal = spec.choice_source()
     if kind == "items":
-        return set(items.loc[items["category"] == arg, "item"])
+        return set(items.loc[items["category"] == arg, "item"]) | set(literal)
     if kind == "materials":
-        return set(materials.loc[materials["role"] == arg, "material"])
+        return set(materials.loc[materials["role"] == arg, "material"]) | set(literal)
     if kind == "designs":
-        return designs
-    return set(spec.choices.split("|"))
+        return designs | set(literal)
+    return set(literal)
 
 
 def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataFrame, ck: Checker) -> pd.DataFrame:
@@ -764,6 +775,7 @@ def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataF
                 "date": spec.date,
                 "status": spec.status,
             }
+        _check_blend(design, entry, ck)
         for group, names in SHARE_GROUPS.items():
             if all(n in entry for n in names):
                 total = sum(entry[n]["value"] for n in names)
@@ -773,6 +785,15 @@ def _check_designs(frame: pd.DataFrame, items: pd.DataFrame, materials: pd.DataF
     if not values and not ck.problems:
         ck.add("designs", "", "", "no designs given")
     return pd.DataFrame(rows, columns=["design", "parameter", "value", "label", "source", "date", "status"])
+
+
+def _check_blend(design: str, entry: Mapping[str, dict], ck: Checker) -> None:
+    """A blend share above 0 needs a second anode material (``engine.blend``); reported at the share's cell."""
+    share, second = entry.get(SHARE), entry.get(SECOND)
+    if share is None or second is None or blended(second["value"]) or share["value"] <= 0:
+        return
+    ck.add("designs", share["label"], "value", f"design {design}: {SHARE} = {share['value']:g} needs a second anode material, "
+           f"but {SECOND} is {NO_MATERIAL}: name the material blended in (e.g. hc_bamboo) or set the share to 0")
 
 
 def _static(items: pd.DataFrame, prices: pd.DataFrame, links: pd.DataFrame) -> StaticData:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from costmodel.engine.cost import COMPONENTS, METRICS, DesignCost
+from costmodel.engine.cost import ALL_COMPONENTS, METRICS, DesignCost
 
 KEYS = ["scenario", "design", "year"]
 
@@ -86,8 +86,9 @@ def build_results(
     costs, masses, metrics, bom = [], [], [], []
     for (scenario, design, year), res in evaluated.items():
         rate = fx[(scenario, year)]
-        for comp, cat in COMPONENTS.items():
-            v = float(np.asarray(res.components[comp]).reshape(-1)[0])
+        for comp, arr in res.components.items():  # in ALL_COMPONENTS order; anode_active_2 only in a blended design
+            cat = ALL_COMPONENTS[comp]
+            v = float(np.asarray(arr).reshape(-1)[0])
             costs.append((scenario, design, year, comp, cat, v, "USD/kWh"))
             costs.append((scenario, design, year, comp, cat, v * rate / 1000.0, "CNY/Wh"))
         for part, arr in res.masses.items():

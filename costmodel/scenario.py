@@ -40,6 +40,7 @@ from typing import Literal
 
 from costmodel.catalog import ParameterSpec, load_catalog
 from costmodel.dataset import ParameterSet
+from costmodel.engine.blend import NO_MATERIAL, SECOND, SHARE, blended
 from costmodel.engine.formats import FORMAT_PARAMETERS, fit_problems
 from costmodel.history.months import month_number, month_text
 from costmodel.validation import AmbiguousNumber, InputError, NotFiniteNumber, Problem, parse_number
@@ -48,6 +49,10 @@ Op = Literal["set", "pct", "mul", "add"]
 
 FORMS = "write PATH=VALUE, PATH=+20%, PATH=-15%, PATH=x1.5 or PATH=+40kt (an amount in the parameter's unit)"
 """The accepted override forms, quoted in error messages."""
+
+ROLE_PROPERTY = {"cathode": "voltage_v", "anode": "ice"}
+"""A property only materials of a role have (every cathode has a voltage, every anode a first-cycle efficiency):
+how an override tells a cathode material from an anode material in the flat parameters."""
 
 CHOICE_ITEMS = frozenset(
     {"salt", "cathode_binder", "anode_binder", "conductive_carbon", "cathode_foil", "anode_foil", "separator", "housing"}
@@ -307,6 +312,7 @@ def apply_overrides(
     """
     values, choices = dict(pset.values), dict(pset.choices)
     problems: list[Problem] = []
+    changed_at: dict[str, tuple[str, str]] = {}  # parameter -> (where, text) of the override that changed it last
     names = [*values, *choices]
     for item in overrides:
         if isinstance(item, Override):
@@ -328,8 +334,11 @@ def apply_overrides(
         for name in targets:
             if msg := _apply_one(name, o, values, choices, pset.designs, {**pset.units, **(units or {})}):
                 problems.append(Problem(at, f"{o.text}: {msg}"))
+            else:
+                changed_at[name] = (at, o.text)
     if not problems:
         problems += _geometry_problems(pset, values, choices, where)
+        problems += _blend_problems(pset, values, choices, changed_at)
     if problems:
         raise InputError(list(dict.fromkeys(problems)), where)
     return values, choices
@@ -348,6 +357,23 @@ def _geometry_problems(pset: ParameterSet, values: Mapping[str, float], choices:
             continue  # unchanged: checked with the data
         d = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
         out += [Problem(where, f"design {design} ({fmt}): {msg}") for _, msg in fit_problems(fmt, d)]
+    return out
+
+
+def _blend_problems(pset: ParameterSet, values: Mapping[str, float], choices: Mapping[str, str],
+                    changed_at: Mapping[str, tuple[str, str]]) -> list[Problem]:
+    """A design whose changed blend share (``engine.blend``) is above 0 without a second anode material; reported at the
+    override that changed the share (or the second material)."""
+    out = []
+    for design in pset.designs:
+        share, second = f"design.{design}.{SHARE}", f"design.{design}.{SECOND}"
+        if share not in changed_at and second not in changed_at:
+            continue  # unchanged: checked with the data
+        w = values.get(share, 0.0)
+        if w > 0 and not blended(choices.get(second, NO_MATERIAL)):
+            at, text = changed_at.get(share) or changed_at[second]
+            out.append(Problem(at, f"{text}: design {design}: {SHARE} = {w:g} needs a second anode material, but {SECOND} is "
+                                   f"{NO_MATERIAL}: also set {second} (e.g. =hc_bamboo), or keep the share at 0"))
     return out
 
 
@@ -381,11 +407,18 @@ def _check_choice(name: str, value: str, values: Mapping[str, float], designs: S
     key = name.rsplit(".", 1)[-1]
     spec = _spec(name)
     source = spec.choices if spec is not None and spec.kind == "choice" else ""
-    kind = source.partition(":")[0]
+    kind, arg, literal = spec.choice_source() if source else ("", "", ())
+    if literal and value in literal and kind:
+        return None  # a literal choice beside a table's names (anode_material_2=none)
     if kind == "materials" or (not source and key.endswith("_material")):
         known = sorted({k.split(".")[1] for k in values if k.startswith("material.")})
         if value not in known:
             return f"unknown material {value!r} for {name}{_hint(value, known)}"
+        mark = ROLE_PROPERTY.get(arg)
+        if mark is not None and f"material.{value}.{mark}" not in values:
+            of_role = sorted(m for m in known if f"material.{m}.{mark}" in values)
+            return f"{value} is not {'an' if arg[0] in 'aeiou' else 'a'} {arg} material, so it cannot be {name}; expected one of " \
+                   f"{', '.join([*of_role, *literal])}"
     elif kind == "items" or (not source and key in CHOICE_ITEMS):
         known = sorted(k.removeprefix("price.") for k in values if k.startswith("price."))
         if value not in known:
@@ -398,7 +431,7 @@ def _check_choice(name: str, value: str, values: Mapping[str, float], designs: S
         if value not in designs:
             return f"unknown design {value!r} for {name}; expected one of {', '.join(designs)}"
     elif source and "|" in source:
-        allowed = source.split("|")
+        allowed = list(literal)
         if value not in allowed:
             return f"unknown {key} {value!r} for {name}; expected one of {', '.join(allowed)}"
     return None

@@ -104,14 +104,17 @@ def test_binding_analysis_in_budget_mode_keeps_the_budget():
 
 def test_spend_is_printed_as_the_sum_of_the_decisions():
     r = optimize(MODEL, load_default(), explain=False)
-    assert r.spend_musd == 259.0  # 6 levers and 39 M USD/GWh x 5 GWh, exactly
+    assert r.spend_musd == 72.0  # 7 levers (64 M USD) and the bamboo and pitch routes of the blends (3 + 5), exactly
+    r = optimize(MODEL, dataclasses.replace(load_default(), blend_step=0.0), explain=False)
+    assert r.spend_musd == 259.0  # one route per family: 7 levers and 39 M USD/GWh x 5 GWh, exactly
 
 
 def test_shadow_prices_are_finite_differences_of_the_unperturbed_path():
     """Quantities and binding status are those of the path (not of a perturbed re-solve); the price is the final-year
     engine cost change when one more kt/yr of the capped supplier replaces a kt/yr of the dearest other supplier of
-    the same item used on the path (the re-solve's answer, costed independently by the engine)."""
-    data = load_default()
+    the same item used on the path (the re-solve's answer, costed independently by the engine). One route per family
+    (blend_step 0): its path binds the coconut caps (with blends it sits at a grid share inside the pitch cap)."""
+    data = dataclasses.replace(load_default(), blend_step=0.0)
     r = optimize(MODEL, data)
     final = r.suppliers[r.suppliers["year"] == r.years[-1]].set_index("supplier")
     sh = r.shadow.set_index("supplier")

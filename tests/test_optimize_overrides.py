@@ -94,7 +94,7 @@ def test_cli_optimize_takes_set_and_scenario():
     assert out  # the answer is printed
     res = runner.invoke(app, ["optimize", "--scenario", "coconut_spike", "--set", "optimizer.ramp=0"])
     assert res.exit_code == 0, res.output
-    assert "spend 64.0 M USD" in res.stdout  # no plant growth: the six levers only
+    assert "spend 72.0 M USD" in res.stdout  # no plant growth: the six levers (64) and the bamboo and pitch routes (3 + 5)
     for bad, msg in ((["--set", "supplier.nope.capacity_kt=1"], "unknown parameter"), (["--set", "foo"], "cannot read"),
                      (["--scenario", "nope"], "unknown scenario"), (["--set", "optimizer.ramp=-20GWh"], "must not be negative")):
         res = runner.invoke(app, ["optimize", *bad])

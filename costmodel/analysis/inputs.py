@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalog import load_catalog
+from costmodel.engine.blend import NO_MATERIAL, SECOND, SHARE, blended
 from costmodel.model import Model
 
 KEY_DESIGN_PARAMS: tuple[str, ...] = (
@@ -41,12 +42,16 @@ def totals(model: Model, values: Mapping[str, object], choices: Mapping[str, str
 def design_inputs(design: str, values: Mapping[str, float], choices: Mapping[str, str]) -> list[str]:
     """Flat names of the material, design, plant and global parameters swung for ``design``.
 
-    Its cathode's capacity and voltage, its anode's capacity and first-cycle efficiency, the key
+    Its cathode's capacity and voltage, its anode's capacity and first-cycle efficiency (and those of a blended anode's
+    second material, with its share), the key
     design and plant parameters, then the shared globals and FX.
     """
     cam = choices[f"design.{design}.cathode_material"]
     aam = choices[f"design.{design}.anode_material"]
     names = [f"material.{cam}.capacity_ah_kg", f"material.{cam}.voltage_v", f"material.{aam}.capacity_ah_kg", f"material.{aam}.ice"]
+    second = choices.get(f"design.{design}.{SECOND}", NO_MATERIAL)
+    if blended(second):  # a blended anode: the second material and its share matter too
+        names += [f"material.{second}.capacity_ah_kg", f"material.{second}.ice", f"design.{design}.{SHARE}"]
     names += [f"design.{design}.{p}" for p in KEY_DESIGN_PARAMS]
     region = choices.get("global.region")
     names += [f"region.{region}.{p}" for p in KEY_REGION_PARAMS]

@@ -214,6 +214,9 @@ def _print(r) -> None:
                    f"target NOT reachable: best {r.best_cost:.2f} USD/kWh = {100 * (r.best_cost / r.base_cost - 1):+.1f} % "
                    f"(target {r.target_cost:.2f})")
     con.print(f"[b]{r.design}[/b]: base {r.base_year} cost {r.base_cost:.2f} USD/kWh; {verdict}; spend {r.spend_musd:.1f} M USD")
+    if r.blend_step > 0:
+        con.print(f"Blends: {', '.join(r.blend_families) or 'no family'} may mix two routes in {100 * r.blend_step:g} % steps (routes "
+                  "that set the anode material); other families take one route (optimizer.blend_step=0: one route everywhere)")
     for phase, res in r.status.items():
         if res.status != "optimal":
             typer.echo(f"warning: {phase}: {res.message}", err=True)

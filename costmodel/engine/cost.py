@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costmodel.engine.blend import BLEND_LINE, anode_of
 from costmodel.engine.design import CellBuild, Stack, build_cell, build_stack
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS, electrolyte_price
 from costmodel.engine.formats import housing
@@ -56,11 +57,27 @@ COMPONENTS: dict[str, str] = {
     "sga": "overhead",
     "margin": "margin",
 }
-"""Cost components in report order, with their category."""
+"""Cost components every design has, in report order, with their category."""
 
-ELECTRODE_LINES = ("cathode_active", "cathode_binder", "cathode_carbon", "cathode_solvent", "anode_active", "anode_binder",
-                   "anode_carbon", "anode_solvent", "cathode_foil", "anode_foil")
-"""Bill-of-materials lines consumed in electrode making (scrapped at the electrode yield, then at assembly)."""
+
+def _with_blend_line(components: dict[str, str]) -> dict[str, str]:
+    """``components`` with the blend line (``anode_active_2``, a material) right after ``anode_active``."""
+    out: dict[str, str] = {}
+    for name, category in components.items():
+        out[name] = category
+        if name == "anode_active":
+            out[BLEND_LINE] = "materials"
+    return out
+
+
+ALL_COMPONENTS: dict[str, str] = _with_blend_line(COMPONENTS)
+"""``COMPONENTS`` and ``anode_active_2`` (the second material of a blended anode, ``engine.blend``; only designs with a
+blend have it), in report order: a ``DesignCost``'s components follow this order."""
+
+ELECTRODE_LINES = ("cathode_active", "cathode_binder", "cathode_carbon", "cathode_solvent", "anode_active", BLEND_LINE,
+                   "anode_binder", "anode_carbon", "anode_solvent", "cathode_foil", "anode_foil")
+"""Bill-of-materials lines consumed in electrode making (scrapped at the electrode yield, then at assembly); the
+blend line only where a design has it."""
 
 MATERIAL_SCRAP = ("scrap_electrode", "scrap_assembly", "import_duty")
 """Components that scale with the bill of materials alone (with the BOM lines: the gross material cost)."""
@@ -118,19 +135,20 @@ def design_stack(values: Mapping[str, object], choices: Mapping[str, str], desig
     """The electrode stack of ``design`` per kWh (masses, areas, pores, electrolyte), from flat parameters."""
     d = design_view(values, design)
     c = {k[len(f"design.{design}.") :]: v for k, v in choices.items() if k.startswith(f"design.{design}.")}
-    cam, aam = c["cathode_material"], c["anode_material"]
+    cam = c["cathode_material"]
+    anode = anode_of(values, choices, design)  # one material, or two powder-blended (engine.blend)
     voltage = values[f"material.{cam}.voltage_v"]
     return build_stack(
         voltage_v=voltage,
         cathode_capacity_ah_kg=values[f"material.{cam}.capacity_ah_kg"],
-        anode_capacity_ah_kg=values[f"material.{aam}.capacity_ah_kg"],
-        anode_ice=values[f"material.{aam}.ice"],
+        anode_capacity_ah_kg=anode.capacity,
+        anode_ice=anode.ice,
         np_ratio=d["np_ratio"],
         cathode_fractions=(d["cathode_active_fraction"], d["cathode_binder_fraction"], d["cathode_carbon_fraction"]),
         anode_fractions=(d["anode_active_fraction"], d["anode_binder_fraction"], d["anode_carbon_fraction"]),
         cathode_true_densities=(values[f"material.{cam}.true_density_g_cm3"], static.density[c["cathode_binder"]],
                                 static.density[c["conductive_carbon"]]),
-        anode_true_densities=(values[f"material.{aam}.true_density_g_cm3"], static.density[c["anode_binder"]],
+        anode_true_densities=(anode.density, static.density[c["anode_binder"]],
                               static.density[c["conductive_carbon"]]),
         cathode_loading_mg_cm2=d["cathode_loading_mg_cm2"],
         cathode_density_g_cm3=d["cathode_density_g_cm3"],
@@ -178,9 +196,11 @@ def evaluate_design(
     def g(name: str):
         return values[f"global.{name}"]
 
-    cam, aam = c["cathode_material"], c["anode_material"]
+    cam = c["cathode_material"]
+    anode = anode_of(values, choices, design)
     voltage = values[f"material.{cam}.voltage_v"]
     stack = design_stack(values, choices, design, static)
+    anode_1, anode_2 = anode.split(stack.anode_active)
     build: CellBuild = build_cell(stack, housing(c["cell_format"], d), d["stack_fill"])
     ely = electrolyte_price(
         salt_price=price[c["salt"]],
@@ -206,7 +226,7 @@ def evaluate_design(
         "cathode_binder": (c["cathode_binder"], stack.cathode_binder, "kg", price[c["cathode_binder"]], eay),
         "cathode_carbon": (c["conductive_carbon"], stack.cathode_carbon, "kg", price[c["conductive_carbon"]], eay),
         "cathode_solvent": (c["cathode_solvent"], c_solvent, "kg", price[c["cathode_solvent"]], eay),
-        "anode_active": (aam, stack.anode_active, "kg", price[aam], eay),
+        "anode_active": (anode.material, anode_1, "kg", price[anode.material], eay),
         "anode_binder": (c["anode_binder"], stack.anode_binder, "kg", price[c["anode_binder"]], eay),
         "anode_carbon": (c["conductive_carbon"], stack.anode_carbon, "kg", price[c["conductive_carbon"]], eay),
         "anode_solvent": (c["anode_solvent"], a_solvent, "kg", price[c["anode_solvent"]], eay),
@@ -219,8 +239,11 @@ def evaluate_design(
         "electrolyte_blending": ("electrolyte_blending", stack.electrolyte, "kg", ely.blending, ay),
         "housing": (c["housing"], build.cells_per_kwh, "cell", price[c["housing"]], ay),
     }
+    if anode.second is not None:  # a blended anode: the second material's share of the active mass, at its price
+        bom[BLEND_LINE] = (anode.second, anode_2, "kg", price[anode.second], eay)
+        bom = {k: bom[k] for k in ALL_COMPONENTS if k in bom}  # in report order (after anode_active)
     components = {name: qty * unit_price for name, (_, qty, _, unit_price, _) in bom.items()}
-    electrode = sum(components[k] for k in ELECTRODE_LINES)
+    electrode = sum(components[k] for k in ELECTRODE_LINES if k in components)
     assembly = sum(v for k, v in components.items() if k not in ELECTRODE_LINES)
     components["scrap_electrode"] = electrode * (1.0 / ey - 1.0)
     components["scrap_assembly"] = (electrode / ey + assembly) * (1.0 / ay - 1.0)
@@ -291,7 +314,7 @@ def evaluate_design(
         return np.broadcast_to(np.asarray(a, dtype=float), shape)
 
     return DesignCost(
-        components={k: full(components[k]) for k in COMPONENTS},
+        components={k: full(components[k]) for k in ALL_COMPONENTS if k in components},
         masses={k: full(v) for k, v in build.masses().items()},
         metrics={k: full(metrics[k]) for k in METRICS},
         bom={k: (item, full(q), u, full(p), full(y)) for k, (item, q, u, p, y) in bom.items()},

@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from costmodel.engine.cost import COMPONENTS, ELECTRODE_LINES
+from costmodel.engine.blend import BLEND_LINE, NO_MATERIAL, SECOND, SHARE, blended
+from costmodel.engine.cost import ALL_COMPONENTS, COMPONENTS, ELECTRODE_LINES
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS
 from costmodel.engine.inputs import StaticData
 from costmodel.io.layout import column_letter
@@ -326,6 +327,28 @@ def housing_block(c: Column, fmt: str, d: Callable[[str], X]) -> tuple[X, X, X]:
             c.let("housing per cell", "kg", housing, f"{fmt}: can or laminate, lid and extras"))
 
 
+def anode_block(c: Column, design: str) -> tuple[X, X, X]:
+    """Capacity (Ah/kg), first-cycle efficiency (-) and true density (g/cm³) of a design's anode active material: its
+    material's, or those of a powder blend of two (``engine.blend``: mass-weighted capacity, charge-weighted first-cycle
+    loss, volume-additive density)."""
+    pre = f"design.{design}."
+    first, second = c.choices[pre + "anode_material"], c.choices.get(pre + SECOND, NO_MATERIAL)
+
+    def props(m: str) -> tuple[X, X, X]:
+        return tuple(c.inp(f"material.{m}.{p}") for p in ("capacity_ah_kg", "ice", "true_density_g_cm3"))  # type: ignore[return-value]
+
+    q1, ice1, rho1 = props(first)
+    if not blended(second):
+        return q1, ice1, rho1
+    q2, ice2, rho2 = props(second)
+    w = c.inp(pre + SHARE)
+    q = c.let("anode blend capacity", "Ah/kg", (1.0 - w) * q1 + w * q2, f"(1 - w) q_{first} + w q_{second}, w = {SHARE}")
+    ice = c.let("anode blend ICE", "-", q / ((1.0 - w) * q1 / ice1 + w * q2 / ice2),
+                "q / ((1 - w) q1 / ICE1 + w q2 / ICE2): first-charge capacities add")
+    rho = c.let("anode blend true density", "g/cm3", 1.0 / ((1.0 - w) / rho1 + w / rho2), "1 / ((1 - w) / rho1 + w / rho2)")
+    return q, ice, rho
+
+
 def design_physics(c: Column, design: str) -> dict[str, object]:
     """The physics of one design (``engine.design``, ``engine.formats``): stack masses, areas, pores and electrolyte, the
     cell in its housing, cells per kWh and energy densities. Returns the rows the cost equations use (by engine name)."""
@@ -336,12 +359,11 @@ def design_physics(c: Column, design: str) -> dict[str, object]:
         return c.inp(pre + name)
 
     static = c.static
-    cam, aam = ch["cathode_material"], ch["anode_material"]
+    cam = ch["cathode_material"]
     # -- stack (engine.design.build_stack) --
     voltage = c.inp(f"material.{cam}.voltage_v")
     q_c = c.inp(f"material.{cam}.capacity_ah_kg")
-    q_a = c.inp(f"material.{aam}.capacity_ah_kg")
-    ice = c.inp(f"material.{aam}.ice")
+    q_a, ice, rho_a = anode_block(c, design)
     cfr = (d("cathode_active_fraction"), d("cathode_binder_fraction"), d("cathode_carbon_fraction"))
     afr = (d("anode_active_fraction"), d("anode_binder_fraction"), d("anode_carbon_fraction"))
 
@@ -349,7 +371,7 @@ def design_physics(c: Column, design: str) -> dict[str, object]:
         return c.const(item, "density_g_cm3", "g/cm3", static.density[item])
 
     c_rho = (c.inp(f"material.{cam}.true_density_g_cm3"), dens(ch["cathode_binder"]), dens(ch["conductive_carbon"]))
-    a_rho = (c.inp(f"material.{aam}.true_density_g_cm3"), dens(ch["anode_binder"]), dens(ch["conductive_carbon"]))
+    a_rho = (rho_a, dens(ch["anode_binder"]), dens(ch["conductive_carbon"]))
     ah = c.let("Ah per kWh", "Ah/kWh", 1000.0 / voltage, "1000 / V")
     m_cam = c.let("cathode active", "kg/kWh", 1000.0 / (voltage * q_c * ice), "1000 / (V x q_cathode x ICE_anode)")
     c_coat = c.let("cathode coating", "kg/kWh", m_cam / cfr[0], "active / active fraction")
@@ -455,6 +477,7 @@ def design_column(c: Column, design: str) -> DesignRefs:
     static = c.static
     fx = c.inp("fx.cny_per_usd")
     cam, aam = ch["cathode_material"], ch["anode_material"]
+    second = ch.get(SECOND, NO_MATERIAL)
     ph = design_physics(c, design)
     m_cam, c_coat, a_coat, c_foil, a_foil = ph["m_cam"], ph["c_coat"], ph["a_coat"], ph["c_foil"], ph["a_foil"]
     cfr, afr, sep_m2, ely_kg, cells, c_area, ah = ph["cfr"], ph["afr"], ph["sep_m2"], ph["ely_kg"], ph["cells"], ph["c_area"], ph["ah"]
@@ -496,6 +519,7 @@ def design_column(c: Column, design: str) -> DesignRefs:
                            usd_price(c, ch["conductive_carbon"], fx)),
         "cathode_solvent": (c_solvent, usd_price(c, ch["cathode_solvent"], fx)),
         "anode_active": (c.let("anode active", "kg/kWh", a_coat * afr[0], "coating x active fraction"), usd_price(c, aam, fx)),
+        **({BLEND_LINE: None} if blended(second) else {}),
         "anode_binder": (c.let("anode binder", "kg/kWh", a_coat * afr[1], "coating x binder fraction"),
                          usd_price(c, ch["anode_binder"], fx)),
         "anode_carbon": (c.let("anode carbon", "kg/kWh", a_coat * afr[2], "coating x carbon fraction"),
@@ -510,11 +534,17 @@ def design_column(c: Column, design: str) -> DesignRefs:
         "electrolyte_blending": (ely_kg, ely_blend),
         "housing": (cells, usd_price(c, ch["housing"], fx)),
     }
+    if blended(second):  # the blend's active mass bought as two lines, (1 - w) and w of it (engine.blend)
+        active, w = lines["anode_active"][0], d(SHARE)
+        first = c.let("anode active, first material", "kg/kWh", active * (1.0 - w), f"anode active x (1 - {SHARE}): {aam}")
+        lines["anode_active"] = (first, lines["anode_active"][1])
+        lines[BLEND_LINE] = (c.let("anode active, second material", "kg/kWh", active * w, f"anode active x {SHARE}: {second}"),
+                             usd_price(c, second, fx))
     comp: dict[str, X] = {}
     for name, (qty, price) in lines.items():
         comp[name] = c.let(name, "USD/kWh", qty * price, "quantity x price (net, per kWh)", "component")
-    electrode = c.let("electrode materials", "USD/kWh", sum((comp[k] for k in ELECTRODE_LINES[1:]), comp[ELECTRODE_LINES[0]]),
-                      "electrode lines")
+    mine = [comp[k] for k in ELECTRODE_LINES if k in comp]
+    electrode = c.let("electrode materials", "USD/kWh", sum(mine[1:], mine[0]), "electrode lines")
     asm = [comp[k] for k in lines if k not in ELECTRODE_LINES]
     assembly = c.let("assembly materials", "USD/kWh", sum(asm[1:], asm[0]), "separator, electrolyte, housing")
     comp["scrap_electrode"] = c.let("scrap_electrode", "USD/kWh", electrode * (1.0 / ey - 1.0), "electrode x (1 / electrode yield - 1)",
@@ -565,8 +595,9 @@ def design_column(c: Column, design: str) -> DesignRefs:
     if missing:
         raise RuntimeError(f"live model: engine components without a formula: {', '.join(missing)}")
     total = None
-    for k in COMPONENTS:
-        total = comp[k] if total is None else total + comp[k]
+    for k in ALL_COMPONENTS:  # in the engine's order, the blend line where there is one
+        if k in comp:
+            total = comp[k] if total is None else total + comp[k]
     c.let(TOTAL, "USD/kWh", total, "sum of the components", "total")
     bom = {k: (q, p, eay if k in ELECTRODE_LINES else ay) for k, (q, p) in lines.items()}
     metrics["conversion_ratio"], metrics["learning_factor"] = ratio, learning
@@ -673,8 +704,9 @@ def build_live_model(results, inputs, static: StaticData, units: Mapping[str, st
         column = sheet.column(f"{sc}|{year}", values, choices, static, units)
         refs[(sc, design, year)] = (column.col, design_column(column, design))
         total = 0.0
-        for k in COMPONENTS:
-            total = total + comps[k]
+        for k in ALL_COMPONENTS:
+            if k in comps:  # anode_active_2 only in a blended design
+                total = total + comps[k]
         check_against_engine(sheet, column.col, comps, total)
         mine = refs[(sc, design, year)][1]
         figures = {**{f"part:{k}": x for k, x in mine.masses.items()}, **{f"metric:{k}": x for k, x in mine.metrics.items()}}

@@ -34,7 +34,7 @@ from costmodel.io.layout import (
     column_letter,
 )
 from costmodel.io.print_layout import print_layout
-from costmodel.optimize.data import ALL_DESIGNS, FIRST_YEAR, LAST_YEAR, SETTINGS, read_default_tables
+from costmodel.optimize.data import ALL_DESIGNS, FIRST_YEAR, LAST_YEAR, OPTIONAL_SETTINGS, SETTINGS, read_default_tables
 from costmodel.units import QUANTITIES
 from costmodel.validation import parse_number
 
@@ -50,6 +50,8 @@ GUIDE = [
     "3. Prices: one row per item and year, in the unit you were quoted (CNY/t, USD/kg, CNY/m2, CNY/cell, ...).",
     "   t and MT are metric tonnes. FX converts CNY to USD per year.",
     "4. Designs: one column per cell design. Route switches are one cell (anode_material: hc_coconut, hc_bamboo, hc_pitch).",
+    "   A blend of two hard carbons in one coating: anode_material_2 (the second material; none = no blend) and",
+    "   anode_blend_share (its mass share of the anode active mass, 0-1); its cost is the BOM line anode_active_2.",
     "5. Scenarios: one row per change, e.g. price.li2co3 = 60000, price.lipf6 = +20%, price.vc = x2;",
     "   Years blank = every year, or 2026, or 2026-2028. Parameter names: price.<item>, design.<design>.<parameter>,",
     "   material.<material>.<property>, region.<region>.<property>, global.<parameter>, fx.cny_per_usd.",
@@ -62,7 +64,8 @@ GUIDE = [
     "   Scenarios syntax and must name a parameter of this workbook: design.nfpp.cathode_loading_mg_cm2=25,",
     "   material.hc_*.capacity_ah_kg=x1.1, design.nfpp.electrolyte_fill_factor=-10%. A lever with several changes is several",
     "   rows with the same lever name (and the same design, earliest year, one-off cost and group); at most one lever per",
-    "   group is used. Routes: exactly one route of each family (e.g. hard_carbon) is used each year. Costs are M USD;",
+    "   group is used. Routes: one route of each family (e.g. hard_carbon) is used each year, or, where the family's routes",
+    "   set the anode material, a blend of two of them on the blend_step grid (Optimizer settings; 0 = no blends). Costs are M USD;",
     "   supplier capacity kt per year at a price in the row's unit; plant sizes and demand GWh per year.",
     "   Without these six sheets, costmodel optimize uses its bundled tables.",
     "7. Price history: one quote per row (date YYYY-MM or YYYY-MM-DD, item, price, unit, low/high, source, status).",
@@ -120,8 +123,10 @@ OPTIMIZER_DOCS: dict[str, ColumnDoc] = {
     "one_off_musd": ColumnDoc("One-off cost of the lever, M USD (million US dollars), paid when it is adopted.", _MUSD, 0.0),
     "group": ColumnDoc("Exclusivity group: at most one lever of a group is used. Blank = the lever's own name."),
     "route": ColumnDoc("Route name: one alternative of its family."),
-    "family": ColumnDoc("Route family (e.g. hard_carbon): exactly one route of each family is used each year; the incumbent "
-                        "is the route whose change matches the design's current choice. A new name starts a new family."),
+    "family": ColumnDoc("Route family (e.g. hard_carbon): one route of each family is used each year, or, when the routes set "
+                        "the anode material and Optimizer settings blend_step is above 0, two of them blended (hard carbons "
+                        "powder-blended in one coating, shares on the blend_step grid); the incumbent is the route whose change "
+                        "matches the design's current choice. A new name starts a new family."),
     "switch_musd": ColumnDoc("Switching cost, M USD (million US dollars), paid when the route is entered.", _MUSD, 0.0),
     "supplier": ColumnDoc("Supplier name (unique)."),
     "item": ColumnDoc("Item supplied: an item of the Items sheet (e.g. hc_bamboo, nfpp)."),
@@ -135,7 +140,9 @@ OPTIMIZER_DOCS: dict[str, ColumnDoc] = {
     "industry_other_gwh": ColumnDoc("Sodium-ion output of the rest of the industry that year, GWh per year: it adds to the "
                                     "cumulative output that drives learning.", _AMOUNT, 0.0),
     "settings.name": ColumnDoc("Setting: ramp_gwh_per_year (most new capacity commissioned per year, GWh per year) or "
-                               "expansion_musd_per_gwh (cost of new capacity, M USD per GWh). Both are needed."),
+                               "expansion_musd_per_gwh (cost of new capacity, M USD per GWh), both needed; blend_step (optional, "
+                               "fraction: the grid of blend shares, e.g. 0.1 for 10 %...90 % of the second route; 0 or no row = "
+                               "one route per family; a modelling setting, not data)."),
     "settings.value": ColumnDoc("Value of the setting, in its unit (column unit); not negative.", _AMOUNT, 0.0),
     "settings.unit": ColumnDoc("Unit of the setting (GWh/yr, M USD/GWh), for the reader; not checked."),
     "source": ColumnDoc("Where the figure comes from; ASSUMPTION: ... when it is an assumption."),
@@ -308,7 +315,7 @@ def _optimizer_sheets(wb, ds: Dataset, tables: Mapping[str, pd.DataFrame], heade
     families = tuple(dict.fromkeys(f for f in routes["family"] if f)) if "family" in routes.columns else ()
     choices: dict[str, tuple[tuple[str, ...], bool]] = {  # column → (values, a warning only: other values are allowed)
         "design": ((ALL_DESIGNS, *ds.design_names), False), "family": (families, True), "item": (lists["items"], False),
-        "unit": (PRICE_UNITS, False), "status": (STATUSES, False), "settings.name": (SETTINGS, True),
+        "unit": (PRICE_UNITS, False), "status": (STATUSES, False), "settings.name": ((*SETTINGS, *OPTIONAL_SETTINGS), True),
         "settings.unit": ((), False),
     }
     for spec in OPTIMIZER_SHEETS:
@@ -372,6 +379,10 @@ def _lists(ds: Dataset) -> dict[str, tuple[str, ...]]:
         out[f"materials:{role}"] = tuple(dict.fromkeys(ds.materials.loc[ds.materials["role"] == role, "material"]))
     out["designs"] = ds.design_names
     out["designs*"] = (ALL_DESIGNS, *ds.design_names)
+    for spec in scope_specs("design"):  # a material choice that may also be a literal (anode_material_2: none first)
+        kind, arg, literal = spec.choice_source() if spec.kind == "choice" else ("", "", ())
+        if kind == "materials" and literal:
+            out[spec.choices] = (*literal, *out[f"materials:{arg}"])
     _SIZES.update(items=len(items), materials=len(ds.materials), designs=len(ds.design_names))
     return out
 
@@ -398,9 +409,13 @@ def _table_source(key: str, ds_sizes: Mapping[str, int]) -> tuple[str, str] | No
         return "formula", (f'=IFERROR(INDEX(Items!$A$1:$A${n_items},SMALL(IF(Items!$C$2:$C${n_items}="{cat}",'
                            f'ROW(Items!$C$2:$C${n_items})),{{k}})),"")')
     if key.startswith("materials:"):
-        role = key.split(":", 1)[1]
-        return "formula", (f'=IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
-                           f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{{k}})),"")')
+        role, *literal = key.split(":", 1)[1].split("|")
+        k = f"{{k}}-{len(literal)}" if literal else "{k}"
+        formula = (f'IFERROR(INDEX(Materials!$A$1:$A${n_mat},SMALL(IF((Materials!$B$2:$B${n_mat}="{role}")*'
+                   f'(Materials!$C$2:$C${n_mat}="capacity_ah_kg"),ROW(Materials!$B$2:$B${n_mat})),{k})),"")')
+        for i, value in reversed(list(enumerate(literal, start=1))):  # the literal values first (none), then the table's
+            formula = f'IF({{k}}={i},"{value}",{formula})'
+        return "formula", "=" + formula
     return None
 
 

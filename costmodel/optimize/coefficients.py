@@ -8,7 +8,8 @@ with the plant at the reference size and learning switched off, the engine gives
     YB   labour × overhead × Y, USD/kWh at the reference plant size
     YE   energy × overhead × Y, USD/kWh
     Y    the multiplier itself (for supplier price premiums)
-    mass:<item>  active-material mass of each supplied item, kg/kWh divided by its material yield
+    mass:<item>  active-material mass of each supplied item, kg/kWh divided by its material yield (a blended anode's
+                 two materials each at their share: ``anode_active`` and ``anode_active_2``)
 and its cost at plant size P and mid-year cumulative output x is exactly
     YM + (YA s_c(P) + YB s_l(P) + YE) × LF(x),   s(P) = (P / P_ref)^(exponent − 1),
     LF(x) = 1 − φ + φ max((x / x_ref)^(−b), floor).
@@ -29,9 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from costmodel.engine.blend import BLEND_LINE
 from costmodel.engine.inputs import PriceBook
 from costmodel.model import Model
-from costmodel.optimize.choices import Space
+from costmodel.optimize.choices import Space, label, route_changes
 from costmodel.optimize.data import OptimizerData
 from costmodel.scenario import apply_overrides
 from costmodel.validation import InputError, Problem
@@ -39,8 +41,8 @@ from costmodel.validation import InputError, Problem
 QUANTITIES = ("YM", "YA", "YB", "YE", "Y")
 #: relative size below which an expansion coefficient is treated as zero
 PRUNE = 1e-6
-#: items whose supply the model tracks: the active materials
-SUPPLIED = ("cathode_active", "anode_active")
+#: BOM lines whose items' supply the model tracks: the active materials (both materials of a blended anode)
+SUPPLIED = ("cathode_active", "anode_active", BLEND_LINE)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _effects(model: Model, data: OptimizerData, sp: Space, year: int) -> list[li
     disjoint parameters, so any combination of alternatives is the union of their changes."""
     pset = model.parameters(year)
     lever = {lv.name: lv.changes for lv in data.levers}
-    route = {r.name: (r.change,) for r in data.routes}
+    routes = {r.name: r for r in data.routes}
     out: list[list[tuple[dict, dict]]] = []
     touched: dict[str, str] = {}
     problems: list[Problem] = []
@@ -127,14 +129,14 @@ def _effects(model: Model, data: OptimizerData, sp: Space, year: int) -> list[li
             if alt is None:
                 effects.append(({}, {}))
                 continue
-            changes = lever[alt] if grp.kind == "lever" else route[alt]
-            values, choices = apply_overrides(pset, changes, where=f"{grp.kind} {alt}")
+            changes = lever[alt] if grp.kind == "lever" else route_changes(alt, routes, grp.blends)  # type: ignore[index]
+            values, choices = apply_overrides(pset, changes, where=f"{grp.kind} {label(alt)}")
             dv = {k: v for k, v in values.items() if v != pset.values[k]}
             dc = {k: v for k, v in choices.items() if v != pset.choices[k]}
             for key in (*dv, *dc):
                 other = touched.setdefault(key, grp.name)
                 if other != grp.name:
-                    problems.append(Problem(f"{grp.kind} {alt}", f"changes {key}, which group {other!r} also changes; "
+                    problems.append(Problem(f"{grp.kind} {label(alt)}", f"changes {key}, which group {other!r} also changes; "
                                             "levers that change the same parameter belong in one exclusivity group"))
             effects.append((dv, dc))
         out.append(effects)
@@ -190,9 +192,11 @@ def evaluate_points(model: Model, data: OptimizerData, sp: Space, year: int, poi
         for q, v in (("YM", y * materials), ("YA", y * a_), ("YB", y * b_), ("YE", y * e_), ("Y", y)):
             out[q][idx] = v.reshape(len(idx), nf)
         for comp in SUPPLIED:
+            if comp not in res.bom:
+                continue  # the blend line, in a design without a blend
             item, qty, _, _, yld = res.bom[comp]
             mass = np.broadcast_to(np.asarray(qty / yld, dtype=float), shape)
-            out.setdefault(f"mass:{item}", np.zeros((n, nf)))[idx] = mass.reshape(len(idx), nf)
+            out.setdefault(f"mass:{item}", np.zeros((n, nf)))[idx] += mass.reshape(len(idx), nf)
     return out if prices else {q: v[:, 0] for q, v in out.items()}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from costmodel.model import Model
-from costmodel.optimize.choices import Space
+from costmodel.optimize.choices import Blend, Space, parts
 from costmodel.optimize.coefficients import Globals
 from costmodel.optimize.data import OptimizerData
 from costmodel.optimize.model import Built, picks
@@ -37,17 +37,14 @@ class Context:
     years: tuple[int, ...]
     base_year: int
     current_plant: float
-    incumbent: dict[str, str]
+    incumbent: dict[str, str | Blend]
     solver: str
     time_limit: float | None
 
 
 def point_values(model: Model, data: OptimizerData, sp: Space, year: int, point: tuple[int, ...]):
-    """Flat (values, choices) of a decision point in a year: its lever and route overrides applied."""
-    lever = {lv.name: lv.changes for lv in data.levers}
-    route = {r.name: r.change for r in data.routes}
-    overrides = [c for name in sp.levers(point) for c in lever[name]] + [route[r] for r in sp.routes(point).values()]
-    return apply_overrides(model.parameters(year), overrides, where="optimizer path")
+    """Flat (values, choices) of a decision point in a year: its lever and route overrides (blends included) applied."""
+    return apply_overrides(model.parameters(year), sp.overrides(point, data), where="optimizer path")
 
 
 def engine_cost(ctx: Context, year: int, choice: YearChoice) -> float:
@@ -94,7 +91,8 @@ def read_path(ctx: Context, built: Built) -> tuple[list[YearChoice], list[tuple]
 def path_spend(ctx: Context, path: list[YearChoice]) -> float:
     """One-off spend of a path (M USD), from its decisions: the one-off cost of every lever adopted by the final
     year, the switching cost of every route entered (each year a route is used that was not used the year before;
-    the incumbent is used before the first year) and the expansion capex of the plant growth.
+    the incumbent is used before the first year; a route in a blend is used, at any share) and the expansion capex of
+    the plant growth.
 
     The solver's value of the same sum carries its feasibility tolerance on the binaries (66.9999994 for 67);
     this is the sum itself.
@@ -103,9 +101,9 @@ def path_spend(ctx: Context, path: list[YearChoice]) -> float:
     one_off = {lv.name: lv.one_off_musd for lv in data.levers}
     switch = {r.name: r.switch_musd for r in data.routes}
     total = sum(one_off[n] for n in sp.levers(path[-1].point))
-    before = dict(ctx.incumbent)
+    before = {r for alt in ctx.incumbent.values() for r, _ in parts(alt)}
     for yc in path:
-        now = sp.routes(yc.point)
-        total += sum(switch[r] for fam, r in now.items() if before.get(fam) != r)
+        now = {r for alt in sp.routes(yc.point).values() for r, _ in parts(alt)}
+        total += sum(switch[r] for r in sorted(now - before))
         before = now
     return total + data.expansion_musd_per_gwh * (path[-1].plant - ctx.current_plant)

@@ -50,6 +50,23 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 """Columns that must be present (a lever's ``group`` defaults to its name; provenance is optional)."""
 SETTINGS: tuple[str, ...] = ("ramp_gwh_per_year", "expansion_musd_per_gwh")
 """Settings the path model needs: new capacity per year (GWh/yr) and expansion capex (M USD per GWh)."""
+OPTIONAL_SETTINGS: dict[str, float] = {"blend_step": 0.0}
+"""Settings with a default when the table has no row: ``blend_step``, the grid of blend shares (fraction, -; 0 = no blends,
+as in workbooks from before blends; see ``choices``)."""
+BLEND_STEPS = (0.02, 0.5)
+"""Smallest and largest blend step (fraction): 0.5 gives one 50/50 blend per pair of routes, 0.02 gives 49."""
+
+
+def blend_step_problem(step: float) -> str | None:
+    """Why ``step`` cannot be a blend step (0, or a fraction in ``BLEND_STEPS`` that divides 1 into whole steps), else None."""
+    if step == 0:
+        return None
+    lo, hi = BLEND_STEPS
+    n = round(1.0 / step) if step > 0 else 0
+    if not lo <= step <= hi or abs(n * step - 1.0) > 1e-9:
+        return (f"blend_step = {step:g} must be 0 (no blends) or a fraction from {lo:g} to {hi:g} that divides 1 into whole "
+                "steps (0.5, 0.25, 0.2, 0.1, 0.05, ...)")
+    return None
 ALL_DESIGNS = "*"
 """A design cell that applies the row to every design."""
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -71,8 +88,9 @@ class Route:
     """A material route: one alternative of a family (e.g. ``hard_carbon``: coconut, bamboo, pitch; ``cathode``:
     NFPP, O3), its change, earliest year and switching cost (M USD, paid when the route is entered).
 
-    Exactly one route per family is used each year; the incumbent of a family is the route whose change
-    matches the design's current choice.
+    One alternative per family is used each year: a route, or (``OptimizerData.blend_step`` > 0, for a family whose
+    routes set the anode material) a blend of two of its routes on the share grid; the incumbent of a family is the route
+    whose change matches the design's current choice.
     """
 
     name: str
@@ -106,6 +124,7 @@ class OptimizerData:
     demand: dict[int, tuple[float, float]]
     ramp_gwh: float
     expansion_musd_per_gwh: float
+    blend_step: float = 0.0
 
 
 def read_default_tables() -> dict[str, pd.DataFrame]:
@@ -311,7 +330,9 @@ def _parse(tables: Mapping[str, pd.DataFrame], rs: _Rows) -> _Parsed:
             continue
         if name is not None:
             where[name] = ck.locate("settings", label, "name")
-        if _complete(name, value):
+        if _complete(name, value) and name in OPTIONAL_SETTINGS and (msg := blend_step_problem(value)):
+            ck.add("settings", label, "value", msg)
+        elif _complete(name, value):
             out.settings[name] = value
     for key in SETTINGS:
         if key not in where:
@@ -362,7 +383,8 @@ def _assemble(parsed: _Parsed, design: str, ck: Checker) -> OptimizerData | None
         return None
     return OptimizerData(design, tuple(levers.values()), tuple(r.value for r in routes.values()), tuple(parsed.suppliers),
                          tuple(sorted(scales)), {y: r.value[1] for y, r in demand.items()},
-                         parsed.settings["ramp_gwh_per_year"], parsed.settings["expansion_musd_per_gwh"])
+                         parsed.settings["ramp_gwh_per_year"], parsed.settings["expansion_musd_per_gwh"],
+                         parsed.settings.get("blend_step", OPTIONAL_SETTINGS["blend_step"]))
 
 
 def table_designs(tables: Mapping[str, pd.DataFrame]) -> tuple[str, ...]:
@@ -386,7 +408,8 @@ def check_tables(tables: Mapping[str, pd.DataFrame], source: str = "optimizer da
     names one of its parameters (and keeps it within bounds), supplier items are its items and
     their units fit the item. Then per design: no duplicate route, scale option or demand year, the
     rows of one lever agree, at least one route and one scale option, and the settings
-    ``ramp_gwh_per_year`` and ``expansion_musd_per_gwh``.
+    ``ramp_gwh_per_year`` and ``expansion_musd_per_gwh`` (``blend_step``, if given, 0 or a fraction that divides 1 into
+    whole steps; without it 0, no blends).
 
     Args:
         tables: table name (``levers``, ``routes``, ``suppliers``, ``scale``, ``demand``, ``settings``)

@@ -17,9 +17,9 @@ import numpy as np
 from costmodel.analysis.montecarlo import price_draws
 from costmodel.model import Model
 from costmodel.optimize.coefficients import globals_of
+from costmodel.optimize.context import point_values
 from costmodel.optimize.data import OptimizerData
 from costmodel.optimize.path import PathResult
-from costmodel.scenario import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,11 @@ def evaluate_path(model: Model, data: OptimizerData, result: PathResult, draws: 
     """Cost the path's final year (and the base year) on ``draws`` price futures."""
     d = data.design
     year = result.years[-1]
-    row = result.path.iloc[-1]
     choice = result.choices[-1]
-    levers = {lv.name: lv.changes for lv in data.levers}
-    routes = {r.name: r.change for r in data.routes}
-    names = [n.strip() for n in str(row.levers).split(",") if n.strip() not in ("", "-")]
-    chosen = [n.strip() for n in str(row.routes).split(",") if n.strip() not in ("", "-")]
-    overrides = [c for n in names for c in levers[n]] + [routes[r] for r in chosen]
-    values, choices = apply_overrides(model.parameters(year), overrides, where="optimizer path")
+    if result.space is None:
+        raise ValueError("the path result has no decision space: optimize() sets it")
+    # the path's decision point: its levers and routes, blends included
+    values, choices = point_values(model, data, result.space, year, choice.point)
     values[f"design.{d}.plant_capacity_gwh"] = choice.plant
     values[f"design.{d}.cumulative_output_gwh"] = choice.cumulative
     items, x = price_draws(model, draws, seed, year, dist)

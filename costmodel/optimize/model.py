@@ -1,11 +1,15 @@
 """The Pyomo path model.
 
 Decisions per year t: one alternative per block, Y[b, a, t] (binary; a block alternative fixes the
-levers of its lever groups and the route of its route families, see ``choices``), one plant size,
-Z[p, t] (binary), and supplier quantities q[s, t] (kt/yr). Levers adopted stay adopted and wait for
-their earliest year; a route waits for its earliest year and its switching cost is paid when it is
-entered; the plant size is monotone and ramp-limited; output (utilisation × size) stays within
-sellable demand; supplier volumes cover each supplied item's need within yearly caps.
+levers of its lever groups and the route, or blend of two routes, of its route families, see ``choices``),
+one plant size, Z[p, t] (binary), and supplier quantities q[s, t] (kt/yr). Levers adopted stay adopted and
+wait for their earliest year; a route is used in year t when any alternative holding it is chosen
+(route[r, t] = Σ Y over the alternatives using r, alone or in a blend: 0 or 1, since a family takes one
+alternative and a blend pairs two different routes); it waits for its earliest year (every blend using it
+too) and its switching cost is paid when it is entered (enter ≥ route[r, t] − route[r, t−1], the incumbent
+counting as used before the first year); the plant size is monotone and ramp-limited; output (utilisation ×
+size) stays within sellable demand; supplier volumes cover each supplied item's need (both materials of a
+blend, each at its share) within yearly caps.
 
 Cost of year t (USD/kWh), with m_i the monomials of the engine expansion (``coefficients``):
     YM(m) + Σ_p Z_p (YA(m) s_c(P_p) + YB(m) s_l(P_p) + YE(m)) × LF_t + Y(m) × Σ_s q_s Δp_s / (u P)
@@ -20,11 +24,12 @@ from __future__ import annotations
 
 # Pyomo is imported as pyomo.core, not pyomo.environ: the solver plugins cost 0.2 s of start-up and only CBC needs them
 # (solve.py imports them there).
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from costmodel.optimize.choices import Space
+from costmodel.optimize.choices import Blend, Space, parts, uses
 from costmodel.optimize.coefficients import Expansion, Globals, tangents
 from costmodel.optimize.data import OptimizerData
 from costmodel.units import parse_price_unit
@@ -32,6 +37,9 @@ from costmodel.units import parse_price_unit
 #: cost-only constraints (see ``Built.cost_only``) from which switching them off pays: each switch makes the persistent
 #: HiGHS instance remove or re-add them (about 0.1 s per 500 on the default instance, which solves in 0.2 s)
 COST_ONLY_MIN = 2000
+#: pairs of blocks whose larger block has at least this many alternatives besides its anchor (a route family with blends)
+#: are linearized per alternative of the smaller block (one product with a sum over the larger block), not per pair
+GROUP_MIN = 4
 #: constraint families that can be relaxed to find what binds
 FAMILIES = ("supply caps", "ramp limit", "earliest years", "demand (sellable GWh)")
 
@@ -90,7 +98,7 @@ def _product(m, name: str, binary, cont, lo: float, hi: float):
 
 
 def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
-          incumbent: dict[str, str], into=None) -> Built:
+          incumbent: Mapping[str, str | Blend], into=None) -> Built:
     """Build the Pyomo model (objective left to the caller: see ``set_objective``).
 
     ``into``: a Pyomo block to build in (one price future of the stochastic model) instead of a new model.
@@ -130,12 +138,13 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
         return [(b, a) for a, combo in enumerate(sp.alternatives[b]) if combo[pos] == alt]
 
     built = Built(m, sp, exps, [], err)
-    # levers: adopt once, stay adopted, not before the earliest year
-    lever_at = {}
+    # levers: adopt once, stay adopted, not before the earliest year; a route is used by its own alternative and by every
+    # blend that holds it (at any share)
+    lever_at: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for g, grp in enumerate(sp.groups):
         for k, alt in enumerate(grp.alternatives):
-            if alt is not None:
-                lever_at[(grp.kind, alt)] = using(g, k)
+            for name, _ in parts(alt):
+                lever_at.setdefault((grp.kind, name), []).extend(using(g, k))
     earliest = {lv.name: lv.earliest for lv in data.levers}
     lever_names = [lv.name for lv in data.levers if ("lever", lv.name) in lever_at]
     m.adopt = pyo.Expression(lever_names, range(T), rule=lambda m, n, j: sum(m.Y[b, a, j] for b, a in lever_at[("lever", n)]))
@@ -147,7 +156,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     m.enter = pyo.Var(route_names, range(T), bounds=(0, 1))
 
     def was(r: str, j: int):
-        return m.route[r, j - 1] if j else (1.0 if incumbent.get(route[r].family) == r else 0.0)
+        return m.route[r, j - 1] if j else (1.0 if uses(incumbent.get(route[r].family), r) else 0.0)
 
     m.entering = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] >= m.route[r, j] - was(r, j))
     # enter = route AND NOT was exactly, so no solver can leave a switching cost on a route it does not enter
@@ -156,7 +165,7 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     m.entered_new = pyo.Constraint(route_names, range(T), rule=lambda m, r, j: m.enter[r, j] <= 1 - was(r, j))
     for j, y in enumerate(years):
         blocked = [("lever", n) for n in lever_names if earliest[n] > y]
-        blocked += [("route", r) for r in route_names if route[r].earliest > y and incumbent.get(route[r].family) != r]
+        blocked += [("route", r) for r in route_names if route[r].earliest > y and not uses(incumbent.get(route[r].family), r)]
         for key in blocked:
             for b, a in lever_at[key]:
                 m.Y[b, a, j].fix(0)
@@ -199,27 +208,70 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
     big_mass = {it: max(e.const.get(f"mass:{it}", 0.0) + np.abs(e.coef.get(f"mass:{it}", np.zeros(1))).sum() for e in exps)
                 for it in items}
     q_max = {s: u * max(scales) * big_mass[x.item] for s, x in enumerate(sup)}  # kt: the most any one item can need
+    def lp(e: Expansion, i: int) -> list[float]:
+        """Conversion coefficient of monomial i at each plant size (USD/kWh before learning)."""
+        return [float(e.coef["YA"][i] * sc[p] + e.coef["YB"][i] * sl[p] + e.coef["YE"][i]) for p in range(len(scales))]
+
+    # conversion factors of a year: capital s_c(P) LF, labour s_l(P) LF, energy LF (sums over the plant-size products)
+    lf_parts = {"YA": (lambda j: sum(sc[p] * LFp[p, j] for p in range(len(scales))), min(sc) * lf_lo, max(sc) * lf_hi),
+                "YB": (lambda j: sum(sl[p] * LFp[p, j] for p in range(len(scales))), min(sl) * lf_lo, max(sl) * lf_hi),
+                "YE": (lambda j: m.LF[j], lf_lo, lf_hi)}
+    big = {b for b in range(len(sp.blocks)) if len(sp.alternatives[b]) - 1 >= GROUP_MIN}
+
+    def y_lf(j: int, key: tuple[int, int], q: str):
+        """Alternative ``key`` (of a large block) × the conversion factor of quantity q in year j (exact), created once:
+        its own conversion term and its pairs' (grouped) are sums of these three."""
+        name = f"conv_{j}_v{key[0]}_{key[1]}_{q}"
+        if hasattr(m, name):
+            return getattr(m, name)
+        expr, lo, hi = lf_parts[q]
+        return _product(m, name, m.Y[key[0], key[1], j], expr(j), lo, hi)
+
+    def y_r(j: int, i: int, binary, R, r_lo: float, r_hi: float):
+        """Monomial i × the supplier premium R of year j (exact), created once."""
+        name = f"prem_{j}_{i}"
+        return getattr(m, name) if hasattr(m, name) else _product(m, name, binary, R, r_lo, r_hi)
+
     for j, e in enumerate(exps):
-        mono = [_monomial(m, e, i, j) for i in range(len(e.monomials))]
+        plain, grouped = _aggregation(sp, e)
+        mono = {i: _monomial(m, e, i, j) for i in plain}
+        single = {mo[0]: i for i, mo in enumerate(e.monomials) if len(mo) == 1}
+        Y = {key: m.Y[key[0], key[1], j] for key in single}
         # materials
-        cost = e.const["YM"] + sum(float(c) * mono[i] for i, c in enumerate(e.coef["YM"]) if c != 0)
+        cost = e.const["YM"] + sum(float(e.coef["YM"][i]) * mono[i] for i in plain if e.coef["YM"][i] != 0)
+        for k, ((outer, _), terms) in enumerate(grouped.items()):
+            cost += _grouped(m, f"agg_{j}_{k}_ym", Y[outer], [(float(e.coef["YM"][i]), Y[inner], 0.0, 1.0) for i, inner in terms])
         # conversion × plant scale × learning
         L0 = [e.const["YA"] * sc[p] + e.const["YB"] * sl[p] + e.const["YE"] for p in range(len(scales))]
         cost += sum(L0[p] * LFp[p, j] for p in range(len(scales)))
-        for i in range(len(e.monomials)):
-            Lp = [e.coef["YA"][i] * sc[p] + e.coef["YB"][i] * sl[p] + e.coef["YE"][i] for p in range(len(scales))]
-            if any(abs(v) > 0 for v in Lp):
-                Q = sum(float(Lp[p]) * LFp[p, j] for p in range(len(scales)))
-                lo = min(min(v * lf_lo, v * lf_hi) for v in Lp)
-                hi = max(max(v * lf_lo, v * lf_hi) for v in Lp)
-                cost += _product(m, f"conv_{j}_{i}", mono[i], Q, lo, hi)
+        for i in plain:
+            Lp = lp(e, i)
+            if not any(abs(v) > 0 for v in Lp):
+                continue
+            key = e.monomials[i][0]
+            if len(e.monomials[i]) == 1 and key[0] in big:  # an alternative of a large block: from its three products
+                cost += sum(float(e.coef[q][i]) * y_lf(j, key, q) for q in lf_parts if e.coef[q][i] != 0)
+                continue
+            Q = sum(Lp[p] * LFp[p, j] for p in range(len(scales)))
+            lo = min(min(v * lf_lo, v * lf_hi) for v in Lp)
+            hi = max(max(v * lf_lo, v * lf_hi) for v in Lp)
+            cost += _product(m, f"conv_{j}_{i}", mono[i], Q, lo, hi)
+        for k, ((outer, _), terms) in enumerate(grouped.items()):
+            values = [v * f for i, _ in terms for v in lp(e, i) for f in (lf_lo, lf_hi)]
+            expr = sum(float(e.coef[q][i]) * y_lf(j, inner, q) for i, inner in terms for q in lf_parts if e.coef[q][i] != 0)
+            if any(values):  # outer × Σ over the large block: at most one of its alternatives, at one plant size
+                cost += _product(m, f"conv_{j}_agg{k}", Y[outer], expr, min(0.0, *values), max(0.0, *values))
         # supplied items: need = u × size × mass(m)
         for it in items:
             mass_c = e.coef.get(f"mass:{it}", np.zeros(len(e.monomials)))
             need = u * e.const.get(f"mass:{it}", 0.0) * m.size[j]
-            for i, c in enumerate(mass_c):
-                if c != 0:
-                    need += u * float(c) * _size_product(m, mono[i], i, j, min(scales), max(scales))
+            for i in plain:
+                if mass_c[i] != 0:
+                    need += u * float(mass_c[i]) * _size_product(m, mono[i], i, j, min(scales), max(scales))
+            for k, ((outer, _), terms) in enumerate(grouped.items()):
+                need += u * _grouped(m, f"S_{j}_agg{k}_{it}", Y[outer], [
+                    (float(mass_c[i]), _size_product(m, Y[inner], single[inner], j, min(scales), max(scales)), min(scales),
+                     max(scales)) for i, inner in terms if mass_c[i] != 0])
             m.need.add(sum(m.q[s, j] for s, x in enumerate(sup) if x.item == it) == need)
         # supplier premium: Y(m) × Σ_s q_s Δp_s / (u P)   (kt × USD/kg / GWh = USD/kWh)
         if sup:
@@ -231,14 +283,18 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
                 R = sum(Dp[p] / (u * scales[p]) for p in range(len(scales)))
                 r_lo, r_hi = d_lo / (u * min(scales)), d_hi / (u * min(scales))
                 cost += e.const["Y"] * R
-                for i, c in enumerate(e.coef["Y"]):
-                    if c != 0:
-                        cost += float(c) * _product(m, f"prem_{j}_{i}", mono[i], R, r_lo, r_hi)
+                for i in plain:
+                    if e.coef["Y"][i] != 0:
+                        cost += float(e.coef["Y"][i]) * y_r(j, i, mono[i], R, r_lo, r_hi)
+                for k, ((outer, _), terms) in enumerate(grouped.items()):
+                    cost += _grouped(m, f"prem_{j}_agg{k}", Y[outer], [
+                        (float(e.coef["Y"][i]), y_r(j, single[inner], Y[inner], R, r_lo, r_hi), r_lo, r_hi) for i, inner in terms
+                        if e.coef["Y"][i] != 0])
         m.costs[j] = cost
     # constraints defining only the cost of years before the last (switched off when only the final year is priced)
     for j in range(T - 1):
         built.cost_only += [m.curve[j, n] for n in range(len(slope))]
-        for prefix in (f"conv_{j}_", f"prem_{j}_"):
+        for prefix in (f"conv_{j}_", f"prem_{j}_", f"agg_{j}_"):
             built.cost_only += [c for c in m.component_objects(pyo.Constraint) if c.name.startswith(prefix) and c.name.endswith("_link")]
         built.cost_only += [getattr(m, f"{kind}_{p}_{j}_link") for kind in ("LFp", "Dp") for p in range(len(scales))
                             if hasattr(m, f"{kind}_{p}_{j}_link")]
@@ -250,6 +306,37 @@ def build(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, cu
                              + sum(route[r].switch_musd * m.enter[r, j] for r in route_names for j in range(T))
                              + data.expansion_musd_per_gwh * (m.size[T - 1] - current_plant))
     return built
+
+
+def _aggregation(sp: Space, e: Expansion) -> tuple[list[int], dict[tuple[tuple[int, int], int], list[tuple[int, tuple[int, int]]]]]:
+    """The monomials of ``e`` linearized one by one (``plain``: every single, and the pairs of small blocks), and the
+    pairs grouped by their outer alternative: a pair of blocks whose larger block has at least ``GROUP_MIN``
+    alternatives besides its anchor (a route family with blends) is linearized per alternative of the smaller block,
+    outer × Σ over the larger block (inner), instead of per pair. Returns (plain, {(outer (b, a), inner block):
+    [(monomial, inner (b, a))]})."""
+    plain: list[int] = []
+    grouped: dict[tuple[tuple[int, int], int], list[tuple[int, tuple[int, int]]]] = {}
+    for i, mono in enumerate(e.monomials):
+        if len(mono) == 2:
+            (b1, _), (b2, _) = mono
+            n1, n2 = len(sp.alternatives[b1]), len(sp.alternatives[b2])
+            if max(n1, n2) - 1 >= GROUP_MIN:
+                inner, outer = (mono[0], mono[1]) if n1 >= n2 else (mono[1], mono[0])
+                grouped.setdefault((outer, inner[0]), []).append((i, inner))
+                continue
+        plain.append(i)
+    return plain, grouped
+
+
+def _grouped(m, name: str, outer, terms: list[tuple[float, object, float, float]]):
+    """``outer × Σ c x`` (exact) for binary ``outer`` and terms (c, x, lo, hi) whose x lie in {0} ∪ [lo, hi] with at most one
+    x nonzero (they are products of one block's alternatives, which exclude each other); 0 when every c is 0."""
+    terms = [t for t in terms if t[0] != 0]
+    if not terms:
+        return 0.0
+    lo = min(0.0, *(min(c * a, c * b) for c, _, a, b in terms))
+    hi = max(0.0, *(max(c * a, c * b) for c, _, a, b in terms))
+    return _product(m, name, outer, sum(c * x for c, x, _, _ in terms), lo, hi)
 
 
 def _monomial(m, e: Expansion, i: int, j: int):

@@ -17,6 +17,7 @@ name                                      unit           what
 ``route.<name>.earliest_year``            year           a route's earliest year
 ``optimizer.ramp_gwh_per_year``           GWh (per yr)   new plant capacity per year (``optimizer.ramp`` too)
 ``optimizer.expansion_musd_per_gwh``      MUSD/GWh       expansion capex
+``optimizer.blend_step``                  -              grid of blend shares (0 = one route per family, no blends)
 ``demand.sellable_gwh``                   GWh (per yr)   sellable volume of the design; per year: ``@2027``
 ``demand.industry_other_gwh``             GWh (per yr)   the rest of the industry's output (learning)
 ========================================  =============  ===================================================
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Sequence
 
 from costmodel.dataset import ParameterSet
 from costmodel.model import Model
-from costmodel.optimize.data import FIRST_YEAR, LAST_YEAR, OptimizerData
+from costmodel.optimize.data import FIRST_YEAR, LAST_YEAR, OptimizerData, blend_step_problem
 from costmodel.scenario import OPTIMIZER_SCOPES, SUPPLY_SCOPES, Override, Scenario, apply_overrides, parse_override
 from costmodel.validation import InputError, Problem
 
@@ -75,8 +76,9 @@ class ScenarioModel(Model):
 def flat_tables(data: OptimizerData) -> tuple[dict[str, float], dict[str, str]]:
     """The optimizer tables' figures that do not depend on the year as flat (values, units)."""
     values: dict[str, float] = {"optimizer.ramp_gwh_per_year": data.ramp_gwh,
-                                "optimizer.expansion_musd_per_gwh": data.expansion_musd_per_gwh}
-    units = {"optimizer.ramp_gwh_per_year": "GWh", "optimizer.expansion_musd_per_gwh": "MUSD/GWh"}
+                                "optimizer.expansion_musd_per_gwh": data.expansion_musd_per_gwh,
+                                "optimizer.blend_step": data.blend_step}
+    units = {"optimizer.ramp_gwh_per_year": "GWh", "optimizer.expansion_musd_per_gwh": "MUSD/GWh", "optimizer.blend_step": "-"}
     for s in data.suppliers:
         values |= {f"supplier.{s.name}.capacity_kt": s.capacity_kt, f"supplier.{s.name}.price": s.price,
                    f"supplier.{s.name}.first_year": float(s.first_year)}
@@ -98,6 +100,8 @@ def _bound(name: str, value: float) -> str | None:
             return f"{name} would become {value:g}; it must be a year such as 2027"
     elif prop == "price" and value <= 0:
         return f"{name} would become {value:g}; a price must stay positive"
+    elif prop == "blend_step":
+        return blend_step_problem(value)
     elif value < 0:
         return f"{name} would become {value:g}; it must not be negative"
     return None
@@ -160,7 +164,7 @@ def apply_tables(data: OptimizerData, overrides: Iterable[Override], where: str 
                                        earliest=int(new[f"route.{r.name}.earliest_year"])) for r in data.routes)
     return dataclasses.replace(data, suppliers=suppliers, levers=levers, routes=routes, demand=dem,
                                ramp_gwh=new["optimizer.ramp_gwh_per_year"],
-                               expansion_musd_per_gwh=new["optimizer.expansion_musd_per_gwh"])
+                               expansion_musd_per_gwh=new["optimizer.expansion_musd_per_gwh"], blend_step=new["optimizer.blend_step"])
 
 
 def with_overrides(model: Model, data: OptimizerData, overrides: Sequence[Override],

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from costmodel.model import Model
-from costmodel.optimize.choices import incumbents, space
+from costmodel.optimize.choices import Space, blend_families, incumbents, label, parts, space, uses
 from costmodel.optimize.coefficients import Expansion, evaluate_points, expand, globals_of
 from costmodel.optimize.context import Context, YearChoice, engine_cost, path_spend, read_path
 from costmodel.optimize.data import OptimizerData
@@ -44,8 +44,9 @@ class PathResult:
     Attributes:
         design, years, base_year, base_cost (USD/kWh), target_cost (USD/kWh), reached.
         best_cost: phase-1 final-year cost (best reachable, USD/kWh).
-        path: per year: plant_gwh, output_gwh, cumulative_gwh, levers, routes, cost_model, cost_engine,
-            reduction_pct (vs base).
+        path: per year: plant_gwh, output_gwh, cumulative_gwh, levers, routes (a blend reads
+            ``hc_coconut 60 % + hc_bamboo 40 %``; ``route_shares`` has the numbers), cost_model, cost_engine, reduction_pct
+            (vs base).
         suppliers: per year and supplier: quantity_kt, capacity_kt.
         spend_musd: total one-off spend of the chosen path (M USD).
         split: reduction of the final-year cost split into scale/learning, energy density and
@@ -58,7 +59,9 @@ class PathResult:
         status: solver results of every phase. timings: seconds for coefficients, build and solve.
         pareto: least spend per final-year cost level when traced. choices: the path per year (decision
             point, plant, cumulative output, supplier prices) for re-evaluation. budget: the spend cap of
-            budget mode (M USD), else None.
+            budget mode (M USD), else None. space: the decision space the points index (``point_values`` turns a
+            year's point into the engine's parameters). blend_step: the share grid of blends (0: none);
+            blend_families: the route families that may blend (their routes set the anode material; ``choices``).
     """
 
     design: str
@@ -82,6 +85,16 @@ class PathResult:
     pareto: pd.DataFrame | None = None
     choices: list[YearChoice] = field(default_factory=list)
     budget: float | None = None
+    space: Space | None = None
+    blend_step: float = 0.0
+    blend_families: tuple[str, ...] = ()
+
+    def route_shares(self) -> list[dict[str, dict[str, float]]]:
+        """Per path year: family → route → mass share (1.0 for a single route; two routes of a blend, e.g. hc_coconut 0.6
+        and hc_bamboo 0.4). Empty without the decision space."""
+        if self.space is None:
+            return []
+        return [self.space.shares(c.point) for c in self.choices]
 
 
 def _checked(res: SolveResult) -> SolveResult:
@@ -99,7 +112,8 @@ def _available(ctx: Context, year: int, picks: tuple[int, ...]) -> tuple[int, ..
     point = list(sp.point(picks))
     for g, grp in enumerate(sp.groups):
         alt = grp.alternatives[point[g]]
-        if alt is not None and earliest.get((grp.kind, alt), 0) > year and ctx.incumbent.get(grp.name) != alt:
+        inc = ctx.incumbent.get(grp.name) if grp.kind == "route" else None
+        if any(earliest.get((grp.kind, name), 0) > year and not uses(inc, name) for name, _ in parts(alt)):
             point[g] = grp.reference
     return tuple(sp.block_alternative(b, tuple(point)) for b in range(len(sp.blocks)))
 
@@ -153,7 +167,7 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     timings = {"coefficients": 0.0, "build": 0.0, "solve": 0.0}
     t0 = time.perf_counter()
     p0 = model.parameters(base_year)
-    inc = incumbents(data, p0.choices)
+    inc = incumbents(data, p0.choices, p0.values)
     try:
         sp = space(data, inc, formulation)
     except ValueError as exc:
@@ -221,7 +235,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     for j, (y, yc) in enumerate(zip(years, path, strict=True)):
         cost_engine = engine_cost(ctx, y, yc)
         rows.append((y, yc.plant, ctx.globals.utilisation * yc.plant, yc.cumulative, ", ".join(sp.levers(yc.point)) or "-",
-                     ", ".join(sp.routes(yc.point).values()) or "-", round(float(pyo.value(built.model.costs[j])), COST_DECIMALS),
+                     ", ".join(map(label, sp.routes(yc.point).values())) or "-",
+                     round(float(pyo.value(built.model.costs[j])), COST_DECIMALS),
                      cost_engine, 100 * (cost_engine / base_cost - 1)))
     frame = pd.DataFrame(rows, columns=["year", "plant_gwh", "output_gwh", "cumulative_gwh", "levers", "routes", "cost_model",
                                         "cost_engine", "reduction_pct"])
@@ -230,7 +245,8 @@ def optimize(model: Model, data: OptimizerData, start: int = 2026, end: int = 20
     result = PathResult(
         d, years, base_year, base_cost, target_cost, round(best, COST_DECIMALS), best <= target_cost * (1 + 1e-9), frame,
         suppliers, round(path_spend(ctx, path), SPEND_DECIMALS), built.learning_error, "exact" if exact_space else "pairwise",
-        rounds, status, timings=timings, choices=path, budget=budget)
+        rounds, status, timings=timings, choices=path, budget=budget, space=sp, blend_step=data.blend_step,
+        blend_families=blend_families(data) if data.blend_step > 0 else ())
     if explain:
         from costmodel.optimize.explain import binding, shadow_prices, split
 

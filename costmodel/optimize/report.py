@@ -21,6 +21,8 @@ def sheet_frames(result: PathResult) -> dict[str, pd.DataFrame]:
         ("final-year cost, optimizer USD/kWh", final.cost_model), ("final-year cost, engine USD/kWh", final.cost_engine),
         ("learning-curve error bound (share of the learnable part)", result.learning_error),
         ("formulation", result.formulation), ("model builds (re-anchoring)", result.anchor_rounds),
+        ("blend step (share grid; 0 = one route per family)", result.blend_step),
+        ("route families that may blend two routes", ", ".join(result.blend_families) or "-"),
         *[(f"split: {k} USD/kWh", v) for k, v in result.split.items()],
         *[(f"binding: {k} (final-year USD/kWh if relaxed)", v) for k, v in result.binding.items()],
         *[(f"solver {k}", v.message) for k, v in result.status.items()],

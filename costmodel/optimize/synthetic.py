@@ -1,8 +1,9 @@
 """Synthetic optimizer instances for scaling checks (benchmark, time-limit tests).
 
 ``large_tables`` builds optimizer tables with G exclusive groups of 3 levers (each lever scales one
-design parameter by 3, 6 or 9 %, earliest 2026-2028), 50 suppliers, 4 hard-carbon routes and demand
-over 10 years; ``extended_model`` holds the bundled prices and FX at their last year's level so
+design parameter by 3, 6 or 9 %, earliest 2026-2028), 50 suppliers, 4 hard-carbon routes (with the bundled
+blend_step of 0.1 they and their blends are 49 alternatives a year; hc_bamboo2 is hc_bamboo again, so the two are
+not blended) and demand over 10 years; ``extended_model`` holds the bundled prices and FX at their last year's level so
 the horizon can run past the price table. The figures are invented for timing, not for answers.
 """
 

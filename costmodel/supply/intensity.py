@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from costmodel.engine.blend import BLEND_LINE
 from costmodel.engine.cost import DesignCost
 from costmodel.engine.electrolyte import ADDITIVES, SOLVENTS, salt_mass_fraction
 from costmodel.engine.inputs import StaticData
@@ -92,10 +93,13 @@ def design_lines(cost: DesignCost, values: Mapping[str, object], design: str, st
 
 
 def stage_lines(cost: DesignCost, values: Mapping[str, object], design: str) -> dict[str, np.ndarray]:
-    """Gross cathode active, anode active and finished electrolyte per kWh of good cells of one design (kg/kWh)."""
+    """Gross cathode active, anode active (both materials of a blend) and finished electrolyte per kWh of good cells of one
+    design (kg/kWh)."""
     cell_yield = np.asarray(values[f"design.{design}.cell_yield"], dtype=float)
-    lines = {"cathode": "cathode_active", "anode": "anode_active", "electrolyte": ELECTROLYTE_LINE}
-    return {stage: cost.bom[line][1] / cost.bom[line][4] / cell_yield for stage, line in lines.items()}
+    lines = {"cathode": ("cathode_active",), "anode": ("anode_active", BLEND_LINE), "electrolyte": (ELECTROLYTE_LINE,)}
+    # a blended anode is bought as two lines (engine.blend): the anode stage is both materials
+    return {stage: sum(cost.bom[line][1] / cost.bom[line][4] for line in names if line in cost.bom) / cell_yield
+            for stage, names in lines.items()}
 
 
 def closure_matrix(materials: tuple[str, ...], precursors: pd.DataFrame) -> np.ndarray:
