@@ -141,7 +141,7 @@ def _enumerate(inst, risk: str) -> dict[tuple, float]:
 @pytest.mark.parametrize("risk", ["mean", "cvar90"])
 def test_a_two_future_instance_matches_enumeration(model, small, risk):
     fut = foil_futures(model, (1.0, 12.0))
-    r = optimize_uncertain(model, small, 2026, 2027, 0.5, risk=risk, futures=fut)
+    r = optimize_uncertain(model, small, 2026, 2027, 0.5, risk=risk, futures=fut, method="extensive")
     inst = prepare(model, small, 2026, 2027, 0.5, 2, 0, "highs", None, None, futures=fut)
     table = _enumerate(inst, risk)
     best = min(table.values())
@@ -158,6 +158,17 @@ def test_a_two_future_instance_matches_enumeration(model, small, risk):
     assert cost.loc["future2", PLANS[1]] > cost.loc["future2", PLANS[3]] + 1.0
     assert r.evpi == pytest.approx(0.0, abs=1e-6 * r.rp)  # waiting is free: nothing the first year must commit depends on prices
     assert r.engine_check < 0.01
+
+
+@pytest.mark.parametrize("risk", ["mean", "cvar90"])
+def test_scenario_decomposition_and_the_extensive_form_agree(model, small, risk):
+    fut = foil_futures(model, (0.6, 1.0, 12.0))
+    auto = optimize_uncertain(model, small, 2026, 2027, 0.5, risk=risk, futures=fut)
+    ef = optimize_uncertain(model, small, 2026, 2027, 0.5, risk=risk, futures=fut, method="extensive")
+    assert "decomposition" in auto.status and "phase 1" in ef.status
+    assert auto.rp == pytest.approx(ef.rp, rel=1e-6) and auto.eev == pytest.approx(ef.eev, rel=1e-6)
+    assert auto.ws == pytest.approx(ef.ws, rel=1e-6) and ef.objective == pytest.approx(ef.rp, rel=1e-4)
+    assert auto.bound == pytest.approx(auto.ws, rel=1e-9) and ef.bound <= ef.objective + 1e-9
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -227,6 +238,7 @@ def test_optimize_uncertain_writes_tables_json_workbook_and_png(tmp_path):
     (["--uncertain", "-3"], "give at least 1"),
     (["--uncertain", "3", "--risk", "worst"], "unknown risk measure 'worst'"),
     (["--risk", "cvar90"], "add --uncertain"),
+    (["--uncertain", "2", "--uncertain-method", "pha"], "must be auto or extensive"),
     (["--uncertain", "2", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     (["--uncertain", "2", "--sweep", "designs"], "runs on its own"),
 ])

@@ -62,6 +62,11 @@ def register(app: typer.Typer) -> None:
                                                                           "stochastic plan over N price futures (Monte Carlo "
                                                                           "copula); its robust first year, VSS, EVPI and regrets.")]
         = None,
+        uncertain_method: Annotated[str, typer.Option("--uncertain-method", help="With --uncertain: auto (scenario "
+                                                                                "decomposition over candidate first years, "
+                                                                                "gap to the perfect-foresight bound "
+                                                                                "reported) or extensive (the extensive-form "
+                                                                                "MILP; proven, slower).")] = "auto",
         risk: Annotated[str, typer.Option("--risk", help="With --uncertain: minimise the mean or the CVaR-90 (mean of the "
                                                          "worst 10 %) of the final-year cost.")] = "mean",
         workers: Annotated[int | None, typer.Option("--workers", help="Local Dask workers for --sweep (default: one per "
@@ -89,12 +94,14 @@ def register(app: typer.Typer) -> None:
             raise _fail(f"--time-limit must be a positive number of seconds, not {time_limit:g}")
         if formulation not in ("auto", "exact", "pairwise"):
             raise _fail(f"--formulation must be auto, exact or pairwise, not {formulation!r}")
-        if uncertain is not None or risk != "mean":
+        if uncertain is not None or risk != "mean" or uncertain_method != "auto":
             from costmodel.optimize.stochastic import check_inputs
 
             check_inputs(1 if uncertain is None else uncertain, risk)
             if uncertain is None:
-                raise _fail("--risk applies to --uncertain N; add --uncertain")
+                raise _fail("--risk and --uncertain-method apply to --uncertain N; add --uncertain")
+            if uncertain_method not in ("auto", "extensive"):
+                raise _fail(f"--uncertain-method must be auto or extensive, not {uncertain_method!r}")
             if sweep is not None or pareto or evaluate_path is not None:
                 raise _fail("--uncertain runs on its own: drop --sweep, --pareto and --evaluate-path")
         check_output(png, ".png", force, option="--png", protect=workbook)
@@ -127,7 +134,7 @@ def register(app: typer.Typer) -> None:
 
             run_uncertain(model, data, start=start, by=by, target=target, draws=uncertain, seed=seed, risk=risk, solver=solver,
                           budget=budget, time_limit=time_limit, workers=workers, scheduler=scheduler, as_json=as_json, png=png,
-                          out=out, protect=workbook)
+                          out=out, protect=workbook, method=uncertain_method)
             return
         try:
             with Heartbeat("optimize") as beat:

@@ -12,7 +12,7 @@ from costmodel.cli.common import Heartbeat, fail, json_text, stdout_console
 
 def run_uncertain(model, data, *, start: int, by: int, target: float, draws: int, seed: int, risk: str, solver: str,
                   budget: float | None, time_limit: float | None, workers: int | None, scheduler: str | None, as_json: bool,
-                  png: Path | None, out: Path | None, protect: Path | None) -> None:
+                  png: Path | None, out: Path | None, protect: Path | None, method: str = "auto") -> None:
     """Solve the stochastic model, print the tables (or JSON), write the PNG and the results workbook when asked."""
     from costmodel.optimize.path import NoSolution
     from costmodel.optimize.solve import SolverError
@@ -28,7 +28,7 @@ def run_uncertain(model, data, *, start: int, by: int, target: float, draws: int
     try:
         with Heartbeat("optimize --uncertain") as beat:
             r = optimize_uncertain(model, data, start, by, target, draws, seed, risk, solver, budget, time_limit,
-                                   workers=workers, scheduler=scheduler, progress=beat.update)
+                                   workers=workers, scheduler=scheduler, progress=beat.update, method=method)
     except (SolverError, NoSolution) as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -84,8 +84,8 @@ def _print(r) -> None:
         con.print(f"{len(r.failed)} future(s) failed and are left out: "
                   + "; ".join(f"{k}: {v}" for k, v in list(r.failed.items())[:5]), highlight=False)
     bound = "" if r.bound is None else f", bound {r.bound:.4f}"
-    con.print(f"Extensive form: objective {r.objective:.4f}{bound} USD/kWh "
-              + "; ".join(f"{k} {v.status}" for k, v in r.status.items())
+    con.print(f"Stochastic plan: objective {r.objective:.4f}{bound} USD/kWh; "
+              + "; ".join(f"{k}: {v.message}" for k, v in r.status.items())
               + f". Model vs engine on the plans' final years: within {r.engine_check:.4f} USD/kWh. Recourse solves: {r.workers}.",
               highlight=False)
     con.print("Seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items()), highlight=False)

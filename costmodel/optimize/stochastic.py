@@ -18,10 +18,19 @@ final-year cost (``mean``) or its CVaR at 90 % (``cvar90``: the mean of the wors
 Rockafellar-Uryasev linearization η + Σ_f max(0, c_f − η) / (N (1 − 0.9))), then, at that value, the least expected
 one-off spend. With ``budget`` the spend of every future is capped.
 
-Solver. The extensive form is one MILP, solved by HiGHS (or CBC) to the optimizer's MIP gap; when a time limit stops
-it, the result carries the solver's bound. mpi-sppy is not used: its extensive form is the same construction, and its
-progressive hedging (which needs MPI) gives no proven bound on these mixed-integer models, while 50 futures of the
-default instance solve directly in seconds.
+Solution. By default a scenario decomposition (after Ahmed's for 0-1 stochastic programs): each future alone, with
+perfect foresight, bounds the answer from below (the risk measure of the perfect-foresight costs, WS); candidate
+first years are costed with their optimal recourse in every future: the deterministic plan's; the least commitment
+(its plant and routes, no lever); the same at each plant size the first year can have; and, when those stay more than
+0.1 % from the bound, the plant and routes of the first years perfect foresight takes most often (``CANDIDATES``).
+The best candidate is the plan: at the bound it is proven optimal, otherwise its gap to the bound is reported. These
+solves are independent per future and go to Dask. ``method="extensive"`` solves the extensive form instead, one MILP,
+by HiGHS (or CBC) to ``EF_GAP``, with the solver's bound when a time limit stops it; it proves the optimum in every
+case but grows fast with the futures (about 20 s for 10 futures of the bundled instance with blends). mpi-sppy is not
+used: its extensive form is the same construction, and its progressive hedging (which needs MPI) gives no proven
+bound on these mixed-integer models. When only the final-year cost is priced, waiting costs nothing (a lever can be
+taken in any later year at the same one-off cost), so the first year needs to commit only what cannot wait: the
+plant, which drives learning, and the routes that supply it.
 
 Measures, each on the per-future optimal recourse of a first stage (N independent solves per first stage, farmed out
 by ``sweep.run_cases``: in this process or on Dask):
@@ -39,6 +48,7 @@ difference from the engine on the plans' final years). Units: USD/kWh, M USD, GW
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -70,6 +80,21 @@ EF_GAP = 1e-4
 """Relative MIP gap of the extensive form (about 0.005 USD/kWh on 50): the first stage is proven within it, and the
 solver's bound is reported; the per-future recourse solves, which give RP, EEV, WS and the regrets, use the optimizer's
 ``MIP_GAP``."""
+METHODS = ("auto", "extensive")
+"""How the first stage is found: scenario decomposition over candidate first years, or the extensive form."""
+LEAST = "least commitment"
+"""The candidate first year that commits only what the deterministic plan's first year needs to run: its plant and
+routes, no lever (levers stay adopted; routes can be left at a switching cost): the usual winner when waiting costs
+nothing."""
+DECOMPOSITION_TOL = 1e-5
+CANDIDATES = 2
+"""More candidate first years taken from the futures' perfect-foresight plans (their plant and routes, the most frequent
+first) when the first candidates stay more than ``REFINE_GAP`` from the bound."""
+REFINE_GAP = 1e-3
+"""Relative gap to the perfect-foresight bound (0.1 %, about 0.05 USD/kWh) above which more candidates are costed; a
+smaller gap is reported as it is."""
+"""Relative gap between a candidate's risk measure and the perfect-foresight bound under which the candidate is taken
+as proven optimal (the per-future solves' MIP gap)."""
 SPEND_PHASE_S = 10.0
 """Seconds the extensive form's second phase (least expected spend at the least risk) may take."""
 LOCAL_CLUSTER_FROM = 20
@@ -222,9 +247,10 @@ def first_stage(built: Built) -> tuple[tuple[int, ...], int]:
 
 
 def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Globals, current_plant: float,
-                  incumbent: dict[str, str], budget: float | None, fixings: tuple[Fixing, ...], solver: str,
-                  time_limit: float | None) -> dict:
-    """One future: its perfect-foresight optimum, then the optimal recourse under each of ``fixings``.
+                  incumbent, budget: float | None, fixings: tuple[Fixing, ...], solver: str,
+                  time_limit: float | None, foresight: bool = True) -> dict:
+    """One future: its perfect-foresight optimum (when ``foresight``), then the optimal recourse under each of ``fixings``.
+    A fixing the future's constraints cannot follow gets ``cost`` inf (a candidate first stage that does not fit).
 
     Returns:
         ``{name: {"cost", "spend", "first", "final", "gap", "status"}}`` with ``perfect foresight`` first; ``cost`` is the
@@ -241,11 +267,19 @@ def recourse_case(data: OptimizerData, sp: Space, exps: list[Expansion], gl: Glo
     set_objective(built, "final_cost", budget)
     ctx = Context(None, data, sp, gl, tuple(e.year for e in exps), 0, current_plant, incumbent, solver, time_limit)  # type: ignore[arg-type]
     out = {}
-    for fixing in (Fixing(PLANS[3], {}), *fixings):
-        changed = _fix(built, fixing)
+    for fixing in ((Fixing(PLANS[3], {}),) if foresight else ()) + tuple(fixings):
+        try:
+            changed = _fix(built, fixing)
+        except ValueError:
+            out[fixing.name] = {"cost": float("inf"), "spend": None, "first": None, "final": None, "gap": None, "status": "infeasible"}
+            continue
         res = solve(built.model, solver, time_limit, MIP_GAP)
         if not res.has_solution:
-            raise NoSolution(f"{fixing.name}: {res.message}")
+            _release(changed)
+            if fixing.name == PLANS[3] or res.status != "infeasible":
+                raise NoSolution(f"{fixing.name}: {res.message}")
+            out[fixing.name] = {"cost": float("inf"), "spend": None, "first": None, "final": None, "gap": None, "status": "infeasible"}
+            continue
         cost = float(pyo.value(built.model.costs[len(exps) - 1]))
         spend = float(pyo.value(built.model.spend)) if fixing.name == PLANS[2] else None  # a fixed path's own spend
         path, _ = read_path(ctx, built)
@@ -462,7 +496,7 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
                        draws: int = 50, seed: int = 0, risk: str = "mean", solver: str = "highs", budget: float | None = None,
                        time_limit: float | None = None, dist: str = "triangular", workers: int | None = 1,
                        scheduler: str | None = None, progress: Callable[[str], None] | None = None,
-                       futures: Futures | None = None) -> StochasticResult:
+                       futures: Futures | None = None, method: str = "auto") -> StochasticResult:
     """The stochastic plan over ``draws`` price futures and how it compares (see the module docstring).
 
     Args:
@@ -470,6 +504,8 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
             local cluster on every core from ``LOCAL_CLUSTER_FROM`` futures, else this process).
         progress: called with a short description of each step.
         futures: given price futures instead of ``draws`` from the copula (``draws`` and ``seed`` are then theirs).
+        method: ``auto`` (scenario decomposition, with its gap to the perfect-foresight bound) or ``extensive`` (the
+            extensive form).
 
     Raises:
         InputError: fewer than one future, an unknown risk measure, an unreachable scheduler.
@@ -480,47 +516,146 @@ def optimize_uncertain(model: Model, data: OptimizerData, start: int = 2026, end
     if futures is not None:
         draws, seed = futures.draws, futures.seed
     check_inputs(draws, risk)
+    if method not in METHODS:
+        raise InputError([Problem("--method", f"unknown method {method!r}; choose {' or '.join(METHODS)}")], "optimize --uncertain")
     say = progress or (lambda step: None)
     timings: dict[str, float] = {}
     inst = prepare(model, data, start, end, target, draws, seed, solver, budget, time_limit, dist, futures, timings, say)
-    det = inst.deterministic
-    t0 = time.perf_counter()
-    say(f"building the extensive form ({draws} futures)")
-    try:
-        ext = build_extensive(data, inst.space, inst.expansions, inst.globals, inst.current_plant, inst.incumbent, risk, budget)
-    except ValueError as exc:
-        raise SolverError(f"{exc}; add scale options") from None
-    timings["build"] = time.perf_counter() - t0
-    say(f"solving the extensive form ({draws} futures, {risk}; --time-limit caps each solve)")
-    status = solve_extensive(ext, solver, time_limit)
-    timings["solve"] = sum(s.seconds for s in status.values())
-    sto_first = first_stage(ext.futures[0])
-    ef_spend = float(pyo.value(ext.model.spend))
-    det_first = (inst.anchors[0], inst.plant_index(det.choices[0].plant))
-    fixings = (Fixing(PLANS[0], {0: sto_first}), Fixing(PLANS[1], {0: det_first}),
-               Fixing(PLANS[2], {j: (inst.anchors[j], inst.plant_index(yc.plant)) for j, yc in enumerate(det.choices)}))
-    cases = [Case(f"future{f + 1}", recourse_case, inst.case_args(f, budget, fixings, solver, time_limit)) for f in range(draws)]
-    t0 = time.perf_counter()
-    say(f"recourse in each of {draws} futures: perfect foresight and each plan's best later years")
-
-    def tick(done: int, total: int) -> None:
-        say(f"recourse: {done}/{total} futures solved")
-
+    det, sp = inst.deterministic, inst.space
     if workers is None:  # a local cluster's start-up (a few seconds) pays only for many futures
         workers = default_workers() if draws >= LOCAL_CLUSTER_FROM else 1
-    outcomes = run_cases(cases, workers=workers, scheduler=scheduler, progress=tick, what="optimize --uncertain")
-    timings["recourse"] = time.perf_counter() - t0
     where = ("in process" if scheduler is None and (workers == 1 or draws == 1) else
              f"Dask scheduler {scheduler}" if scheduler else f"local Dask cluster of {min(workers, draws)} workers")
-    return _summarise(model, inst, outcomes, status, timings, risk, sto_first, det_first, where, ef_spend)
 
+    def solve_futures(fixings: tuple[Fixing, ...], foresight: bool, futures_: list[int], what: str) -> list[Outcome]:
+        t0 = time.perf_counter()
+        say(f"{what} in each of {len(futures_)} futures")
+        cases = [Case(f"future{f + 1}", recourse_case, (*inst.case_args(f, budget, fixings, solver, time_limit), foresight))
+                 for f in futures_]
+        out = run_cases(cases, workers=workers, scheduler=scheduler, what="optimize --uncertain",
+                        progress=lambda done, total: say(f"{what}: {done}/{total} futures solved"))
+        timings["recourse"] = timings.get("recourse", 0.0) + time.perf_counter() - t0
+        return out
 
-def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: dict[str, SolveResult], timings: dict[str, float],
-               risk: str, sto_first, det_first, where: str, spend: float) -> StochasticResult:
-    """The tables and measures from the per-future outcomes."""
-    data, sp, det, fut, gls, inc = inst.data, inst.space, inst.deterministic, inst.futures, inst.globals, inst.incumbent
-    ok = [(f, o.value) for f, o in enumerate(outcomes) if o.status == "ok"]
+    det_first = (inst.anchors[0], inst.plant_index(det.choices[0].plant))
+    least = _least(sp, det_first)
+    fixings = [Fixing(PLANS[1], {0: det_first}),
+               Fixing(PLANS[2], {j: (inst.anchors[j], inst.plant_index(yc.plant)) for j, yc in enumerate(det.choices)})]
+    plants: dict[str, tuple] = {}
+    if method == "auto":
+        if least != det_first:
+            fixings.append(Fixing(LEAST, {0: least}))
+        t0 = time.perf_counter()
+        say("candidate first years: the least commitment at each first-year plant size")
+        for i, c in enumerate(c for c in _plant_candidates(model, inst, budget, solver, time_limit) if c not in (least, det_first)):
+            plants[f"plant option {i + 1}"] = c
+            fixings.append(Fixing(f"plant option {i + 1}", {0: c}))
+        timings["candidates"] = time.perf_counter() - t0
+    outcomes = solve_futures(tuple(fixings), True, list(range(draws)), "perfect foresight and the candidate first years")
+    values = {f: o.value for f, o in enumerate(outcomes) if o.status == "ok"}
     failed = {o.key: o.error or "failed" for o in outcomes if o.status != "ok"}
+    if not values:
+        raise NoSolution("no future could be solved: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+    status: dict[str, SolveResult] = {}
+    spend = None
+    sto_first = None
+    if method == "auto":  # scenario decomposition: the best candidate first year, against the perfect-foresight bound
+        t0 = time.perf_counter()
+        firsts = {PLANS[1]: det_first, LEAST: least, **plants}
+        tally = Counter(_least(sp, v[PLANS[3]]["first"]) for v in values.values())
+        more = [c for c, _ in tally.most_common() if c not in firsts.values()][:CANDIDATES]
+        _, value, bound = _best(values, risk, firsts)
+        if more and value - bound > REFINE_GAP * abs(value):
+            extra = tuple(Fixing(f"candidate {i + 1}", {0: c}) for i, c in enumerate(more))
+            seen = time.perf_counter() - t0
+            again = solve_futures(extra, False, sorted(values), "the first years perfect foresight takes")
+            t0 = time.perf_counter() - seen
+            for f, o in zip(sorted(values), again, strict=True):
+                if o.status == "ok":
+                    values[f].update(o.value)
+                else:
+                    failed[o.key] = o.error or "failed"
+            values = {f: v for f, v in values.items() if all(x.name in v for x in extra)}
+            firsts |= {x.name: x.years[0] for x in extra}
+        best, value, bound = _best(values, risk, firsts)
+        gap = max(0.0, (value - bound) / max(abs(value), 1e-12))
+        sto_first = firsts[best]
+        for v in values.values():
+            v[PLANS[0]] = v[best]
+        proven = gap <= DECOMPOSITION_TOL
+        status["decomposition"] = SolveResult(
+            "optimal" if proven else "feasible", value, gap,
+            f"scenario decomposition over {len(firsts)} candidate first years: " + (
+                "the best reaches the perfect-foresight bound, so no first year does better" if proven else
+                f"the best is within {100 * gap:.3f} % of the perfect-foresight bound (not proven optimal; "
+                "--uncertain-method extensive solves the extensive form)"), time.perf_counter() - t0)
+    if sto_first is None:
+        t0 = time.perf_counter()
+        say(f"building the extensive form ({draws} futures)")
+        try:
+            ext = build_extensive(data, sp, inst.expansions, inst.globals, inst.current_plant, inst.incumbent, risk, budget)
+        except ValueError as exc:
+            raise SolverError(f"{exc}; add scale options") from None
+        timings["build"] = time.perf_counter() - t0
+        say(f"solving the extensive form ({draws} futures, {risk}; --time-limit caps each solve)")
+        status.update(solve_extensive(ext, solver, time_limit))
+        timings["solve"] = sum(s.seconds for k, s in status.items() if k.startswith("phase"))
+        sto_first = first_stage(ext.futures[0])
+        spend = float(pyo.value(ext.model.spend))
+        more = solve_futures((Fixing(PLANS[0], {0: sto_first}),), False, sorted(values), "the stochastic plan's recourse")
+        for f, o in zip(sorted(values), more, strict=True):
+            if o.status == "ok":
+                values[f][PLANS[0]] = o.value[PLANS[0]]
+            else:
+                failed[o.key] = o.error or "failed"
+        values = {f: v for f, v in values.items() if PLANS[0] in v}
+    return _summarise(model, inst, values, failed, status, timings, risk, sto_first, det_first, where, spend)
+
+
+def _least(sp: Space, first: tuple[tuple[int, ...], int]) -> tuple[tuple[int, ...], int]:
+    """A first stage without its levers: its plant and routes only (levers stay adopted once taken; routes can be left)."""
+    point = list(sp.point(first[0]))
+    for g, grp in enumerate(sp.groups):
+        if grp.kind == "lever":
+            point[g] = grp.reference
+    return tuple(sp.block_alternative(b, tuple(point)) for b in range(len(sp.blocks))), first[1]
+
+
+def _plant_candidates(model: Model, inst: Instance, budget: float | None, solver: str,
+                      time_limit: float | None) -> list[tuple[tuple[int, ...], int]]:
+    """For each plant size the first year can have, the deterministic answer's first year (table prices) with that
+    size, without its levers: the plant and the routes that supply it (sizes that cannot be built or supplied are left
+    out)."""
+    years = inst.deterministic.years
+    exps = [expand(model, inst.data, inst.space, y, a) for y, a in zip(years, inst.anchors, strict=True)]
+    gl = globals_of(model, inst.data, years, {s.item for s in inst.data.suppliers})
+    built = build(inst.data, inst.space, exps, gl, inst.current_plant, inst.incumbent)
+    set_objective(built, "final_cost", budget)
+    z = built.model.Z
+    out = []
+    for p in range(len(inst.data.scales)):
+        for q in range(len(inst.data.scales)):
+            z[q, 0].setlb(1 if q == p else 0)
+            z[q, 0].setub(1 if q == p else 0)
+        if solve(built.model, solver, time_limit, MIP_GAP).has_solution:
+            out.append(_least(inst.space, first_stage(built)))
+    return out
+
+
+def _best(values: dict[int, dict], risk: str, firsts: dict[str, tuple]) -> tuple[str, float, float]:
+    """(candidate, its risk measure, the perfect-foresight bound): the best candidate, the least commitment on ties."""
+    bound = risk_value([v[PLANS[3]]["cost"] for v in values.values()], risk)
+    cands = {n: risk_value([v[n]["cost"] for v in values.values()], risk) for n in firsts}
+    order = list(firsts)
+    best = min(cands, key=lambda n: (cands[n], n != LEAST, order.index(n)))
+    return best, cands[best], bound
+
+
+def _summarise(model: Model, inst: Instance, values: dict[int, dict], failed: dict[str, str], status: dict[str, SolveResult],
+               timings: dict[str, float], risk: str, sto_first, det_first, where: str, spend: float | None) -> StochasticResult:
+    """The tables and measures from the per-future results (future index → plan → result)."""
+    data, sp, det, fut, gls, inc = inst.data, inst.space, inst.deterministic, inst.futures, inst.globals, inst.incumbent
+    ok = sorted(values.items())
     if not ok:
         raise NoSolution("no future's recourse could be solved: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
     final_year = det.years[-1]
@@ -561,9 +696,11 @@ def _summarise(model: Model, inst: Instance, outcomes: list[Outcome], status: di
     decisions = pd.DataFrame([{"decision": k, "stochastic_plan": k in items(descs[PLANS[0]]),
                                "deterministic_plan": k in items(descs[PLANS[1]]),
                                "share_perfect_foresight": float(np.mean([k in items(d) for d in ws_descs]))} for k in every])
-    phase1 = status["phase 1"]
+    phase1 = status.get("phase 1", status.get("decomposition"))
     bound = None
-    if phase1.gap is not None:
+    if "decomposition" in status:
+        bound = risk_value(ws, risk)  # the perfect-foresight bound the plan reaches
+    elif phase1.gap is not None:
         bound = phase1.objective * (1 - phase1.gap)
     elif phase1.status == "optimal":
         bound = phase1.objective
