@@ -646,8 +646,9 @@ def _best(values: dict[int, dict], risk: str, firsts: dict[str, tuple]) -> tuple
     """(candidate, its risk measure, the perfect-foresight bound): the best candidate, the least commitment on ties."""
     bound = risk_value([v[PLANS[3]]["cost"] for v in values.values()], risk)
     cands = {n: risk_value([v[n]["cost"] for v in values.values()], risk) for n in firsts}
-    order = list(firsts)
-    best = min(cands, key=lambda n: (cands[n], n != LEAST, order.index(n)))
+    low = min(cands.values())
+    ties = [n for n in firsts if cands[n] <= low + DECOMPOSITION_TOL * abs(low)]  # equal to the solves' tolerance
+    best = LEAST if LEAST in ties else ties[0]
     return best, cands[best], bound
 
 
