@@ -51,6 +51,7 @@ def run_uncertain(model, data, *, start: int, by: int, target: float, draws: int
 
 
 def _print(r) -> None:
+    from rich import box
     from rich.table import Table
 
     from costmodel.optimize.stochastic import describe_text
@@ -62,9 +63,9 @@ def _print(r) -> None:
               f"[deterministic plan: {describe_text(r.first_stage['deterministic'])}]", highlight=False)
     con.print(f"RP {r.rp:.3f}, EEV {r.eev:.3f}, WS {r.ws:.3f} USD/kWh ({r.risk}): VSS = {r.vss:.3f}, EVPI = {r.evpi:.3f} USD/kWh; "
               f"P(target) with the stochastic plan = {r.plans.loc[0, 'p_target']:.3f}", highlight=False)
-    t = Table(title="Plans across the futures (final-year cost, USD/kWh; regret vs perfect foresight)", title_justify="left")
-    for col in ("plan", "mean", "CVaR90", "P5", "P50", "P95", "P(target)", "spend M USD", "mean regret", "P90 regret",
-                "max regret"):
+    t = Table(title="Plans across the futures (final-year cost and regret vs perfect foresight, USD/kWh; spend M USD)",
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("plan", "mean", "CVaR90", "P5", "P50", "P95", "P(target)", "spend", "regret", "P90 regret", "max regret"):
         t.add_column(col, justify="left" if col == "plan" else "right", no_wrap=True)
     for p in r.plans.itertuples():
         spend = "" if p.expected_spend_musd is None or p.expected_spend_musd != p.expected_spend_musd else f"{p.expected_spend_musd:.1f}"
